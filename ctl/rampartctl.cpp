@@ -1,0 +1,325 @@
+// NAME
+//   rampartctl - the admin's command line for rampart's shared state
+// SYNOPSIS
+//   rampartctl [-c FILE] list add|del allow|block ip|helo|from|rcpt VALUE...
+//   rampartctl [-c FILE] list show [allow|block] [ip|helo|from|rcpt]
+//   rampartctl [-c FILE] reputation show IP
+//   rampartctl [-c FILE] rate show|reset IP|NETWORK|SENDER
+// DESCRIPTION
+//   Reads the same configuration file as rampart-milter to find Redis and
+//   the key prefix, so that what it shows and changes is what the fleet
+//   uses. List changes bump PREFIX list:version; every rampart-milter picks
+//   them up within lists.refresh_ms.
+// EXIT STATUS
+//   0 done, 1 failed (configuration or Redis), 2 bad usage.
+#include "config/config.hpp"
+#include "net/address.hpp"
+#include "store/keys.hpp"
+#include "store/redis.hpp"
+#include "util/log.hpp"
+#include "util/text.hpp"
+
+#include <fmt/format.h>
+#include <getopt.h>
+#include <syslog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace rampart;
+
+constexpr int kOk = 0, kFailed = 1, kUsage = 2;
+
+void usage(FILE* out)
+{
+    std::fputs("usage: rampartctl [-c FILE] COMMAND\n"
+               "\n"
+               "  list add|del allow|block ip|helo|from|rcpt VALUE...\n"
+               "      add or remove list entries; ip takes addresses and CIDR networks,\n"
+               "      from and rcpt take user@domain or a domain (which covers its subdomains)\n"
+               "  list show [allow|block] [ip|helo|from|rcpt]\n"
+               "  reputation show IP\n"
+               "      decayed clean/spam verdicts of an address and of its network\n"
+               "  rate show IP|NETWORK|SENDER\n"
+               "  rate reset IP|NETWORK|SENDER\n"
+               "      the rate counters of a client address, a client network (CIDR as in\n"
+               "      network.ipv4_prefix/ipv6_prefix) or an envelope sender\n"
+               "\n"
+               "  -c, --config FILE   configuration file (default /etc/rampart/rampart.conf)\n"
+               "  -h, --help          this help;  --version  the version\n"
+               "\n"
+               "Exit status: 0 done, 1 failed (configuration or Redis), 2 bad usage.\n"
+               "See rampartctl(8).\n",
+               out);
+}
+
+int fail_usage(const std::string& why)
+{
+    std::fprintf(stderr, "rampartctl: %s\n", why.c_str());
+    std::fprintf(stderr, "Try 'rampartctl --help'.\n");
+    return kUsage;
+}
+
+std::optional<ListKind> list_kind(std::string_view s)
+{
+    for (auto k : kListKinds)
+        if (s == to_string(k))
+            return k;
+    return std::nullopt;
+}
+
+// Normalizes a list value, or explains why it is not one.
+std::optional<std::string> normalize(ListKind kind, std::string_view v, std::string& why)
+{
+    if (kind == ListKind::ip) {
+        auto c = Cidr::parse(v);
+        if (!c) {
+            why = fmt::format("\"{}\" is not an IP address or CIDR network", printable(v));
+            return std::nullopt;
+        }
+        return c->prefix == (c->base.is_v4() ? 32 : 128) ? c->base.to_string() : c->to_string();
+    }
+    std::string s = lowercase(strip_brackets(v));
+    if (s.starts_with('@'))
+        s.erase(0, 1);
+    const bool bad_char = std::any_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f;
+    });
+    if (s.empty() || s.size() > 320 || bad_char || (kind == ListKind::helo && s.find('@') != std::string::npos)) {
+        why = fmt::format("\"{}\" is not a valid {} entry", printable(v), to_string(kind));
+        return std::nullopt;
+    }
+    return s;
+}
+
+class Ctl {
+  public:
+    explicit Ctl(const Config& cfg) : d_cfg(cfg), d_store(cfg), d_keys(cfg.redis_prefix) {}
+
+    std::optional<std::vector<Reply>> run(const Batch& b)
+    {
+        auto r = d_store.execute(b);
+        if (!r) {
+            std::fprintf(stderr, "rampartctl: Redis (%s): %s\n", d_cfg.redis_servers.front().c_str(),
+                         r.error().message.c_str());
+            return std::nullopt;
+        }
+        for (const auto& reply : *r)
+            if (reply.is_error()) {
+                std::fprintf(stderr, "rampartctl: Redis: %s\n", reply.str.c_str());
+                return std::nullopt;
+            }
+        return std::move(*r);
+    }
+
+    int list_change(bool add, bool block, ListKind kind, const std::vector<std::string>& values)
+    {
+        Batch b;
+        std::vector<std::string> args = {add ? "SADD" : "SREM", d_keys.list(kind, block)};
+        for (const auto& v : values) {
+            std::string why;
+            auto n = normalize(kind, v, why);
+            if (!n)
+                return fail_usage(why);
+            args.push_back(*n);
+        }
+        b.add(args);
+        b.add({"INCR", d_keys.list_version()});
+        auto r = run(b);
+        if (!r)
+            return kFailed;
+        std::printf("%s %lld of %zu %s %s entr%s\n", add ? "added" : "removed", (*r)[0].as_integer(),
+                    values.size(), block ? "block" : "allow", to_string(kind), values.size() == 1 ? "y" : "ies");
+        return kOk;
+    }
+
+    int list_show(std::optional<bool> block, std::optional<ListKind> kind)
+    {
+        Batch b;
+        std::vector<std::pair<bool, ListKind>> shown;
+        for (int bl = 0; bl < 2; ++bl)
+            for (auto k : kListKinds)
+                if ((!block || *block == (bl == 1)) && (!kind || *kind == k)) {
+                    b.add({"SMEMBERS", d_keys.list(k, bl == 1)});
+                    shown.emplace_back(bl == 1, k);
+                }
+        auto r = run(b);
+        if (!r)
+            return kFailed;
+        for (std::size_t i = 0; i < shown.size(); ++i) {
+            std::vector<std::string> members;
+            for (const auto& m : (*r)[i].elements)
+                members.push_back(m.str);
+            std::sort(members.begin(), members.end());
+            for (const auto& m : members)
+                std::printf("%s %s %s\n", shown[i].first ? "block" : "allow", to_string(shown[i].second),
+                            printable(m).c_str());
+        }
+        return kOk;
+    }
+
+    int reputation_show(std::string_view ip_text)
+    {
+        auto ip = IpAddress::parse(ip_text);
+        if (!ip)
+            return fail_usage(fmt::format("\"{}\" is not an IP address", printable(ip_text)));
+        const Cidr net = network_of(*ip, static_cast<int>(d_cfg.network_ipv4_prefix),
+                                    static_cast<int>(d_cfg.network_ipv6_prefix));
+        Batch b;
+        b.eval(Script::reputation_read, {d_keys.rep_ip(*ip, net), d_keys.rep_net(net)},
+               {std::to_string(d_cfg.reputation_half_life_s)});
+        auto r = run(b);
+        if (!r)
+            return kFailed;
+        const auto& e = (*r)[0].elements;
+        if (e.size() != 4) {
+            std::fprintf(stderr, "rampartctl: unexpected reply from Redis\n");
+            return kFailed;
+        }
+        const auto line = [](const std::string& what, long long c, long long s) {
+            const double clean = c / 1000.0, spam = s / 1000.0, total = clean + spam;
+            std::printf("%s clean=%.2f spam=%.2f spam_share=%s\n", what.c_str(), clean, spam,
+                        total > 0 ? fmt::format("{:.0f}%", 100 * spam / total).c_str() : "-");
+        };
+        line("ip " + ip->to_string(), e[0].as_integer(), e[1].as_integer());
+        line("net " + net.to_string(), e[2].as_integer(), e[3].as_integer());
+        return kOk;
+    }
+
+    int rate(bool reset, std::string_view target)
+    {
+        struct Counter {
+            std::string label, key;
+            const Rate* rate;
+            std::int64_t burst;
+        };
+        std::vector<Counter> counters;
+        const int v4 = static_cast<int>(d_cfg.network_ipv4_prefix), v6 = static_cast<int>(d_cfg.network_ipv6_prefix);
+        if (target.find('/') != std::string_view::npos) {
+            auto c = Cidr::parse(target);
+            if (!c || c->prefix != (c->base.is_v4() ? v4 : v6))
+                return fail_usage(fmt::format("\"{}\" is not a network of the configured size (/{} or /{})",
+                                              printable(target), v4, v6));
+            counters.push_back({"connections per network", d_keys.conn_rate_net(*c), &d_cfg.ratelimit_net_connections,
+                                d_cfg.ratelimit_net_connections_burst});
+            counters.push_back({"messages per network", d_keys.msg_rate_net(*c), &d_cfg.ratelimit_net_messages,
+                                d_cfg.ratelimit_net_messages_burst});
+        } else if (auto ip = IpAddress::parse(target)) {
+            const Cidr net = network_of(*ip, v4, v6);
+            counters.push_back({"connections per IP", d_keys.conn_rate_ip(*ip, net), &d_cfg.ratelimit_ip_connections,
+                                d_cfg.ratelimit_ip_connections_burst});
+            counters.push_back({"messages per IP", d_keys.msg_rate_ip(*ip, net), &d_cfg.ratelimit_ip_messages,
+                                d_cfg.ratelimit_ip_messages_burst});
+        } else if (target.find('@') != std::string_view::npos) {
+            counters.push_back({"messages per sender", d_keys.msg_rate_sender(strip_brackets(target)),
+                                &d_cfg.ratelimit_sender_messages, d_cfg.ratelimit_sender_messages_burst});
+        } else {
+            return fail_usage(fmt::format("\"{}\" is not an IP address, a network or a sender address",
+                                          printable(target)));
+        }
+        Batch b;
+        for (const auto& c : counters) {
+            if (reset)
+                b.add({"DEL", c.key});
+            else
+                b.eval(Script::rate_peek, {c.key},
+                       {std::to_string(std::max<std::int64_t>(1, c.rate->interval_ms())), std::to_string(c.burst)});
+        }
+        auto r = run(b);
+        if (!r)
+            return kFailed;
+        for (std::size_t i = 0; i < counters.size(); ++i) {
+            const auto& c = counters[i];
+            if (reset) {
+                std::printf("%s %s: %s\n", c.label.c_str(), printable(target).c_str(),
+                            (*r)[i].as_integer() ? "reset" : "was idle");
+                continue;
+            }
+            const auto& e = (*r)[i].elements;
+            const std::string limit =
+                c.rate->enabled() ? fmt::format("{}/{}s burst {}", c.rate->count, c.rate->period_ms / 1000, c.burst)
+                                  : std::string("off");
+            std::printf("%s %s: room=%lld backlog_ms=%lld limit=%s\n", c.label.c_str(), printable(target).c_str(),
+                        e.size() == 2 ? e[0].as_integer() : 0LL, e.size() == 2 ? e[1].as_integer() : 0LL,
+                        limit.c_str());
+        }
+        return kOk;
+    }
+
+  private:
+    const Config& d_cfg;
+    Store d_store;
+    Keys d_keys;
+};
+
+int dispatch(const Config& cfg, const std::vector<std::string>& a)
+{
+    Ctl ctl(cfg);
+    const auto n = a.size();
+    if (n >= 1 && a[0] == "list") {
+        if (n >= 2 && (a[1] == "add" || a[1] == "del")) {
+            if (n < 5)
+                return fail_usage("list " + a[1] + " needs allow|block, a kind and at least one value");
+            if (a[2] != "allow" && a[2] != "block")
+                return fail_usage("\"" + printable(a[2]) + "\": expected allow or block");
+            const auto kind = list_kind(a[3]);
+            if (!kind)
+                return fail_usage("\"" + printable(a[3]) + "\": expected ip, helo, from or rcpt");
+            return ctl.list_change(a[1] == "add", a[2] == "block", *kind, {a.begin() + 4, a.end()});
+        }
+        if (n >= 2 && a[1] == "show") {
+            std::optional<bool> block;
+            std::optional<ListKind> kind;
+            for (std::size_t i = 2; i < n; ++i) {
+                if (a[i] == "allow" || a[i] == "block")
+                    block = a[i] == "block";
+                else if (auto k = list_kind(a[i]))
+                    kind = k;
+                else
+                    return fail_usage("\"" + printable(a[i]) + "\": expected allow, block or a list kind");
+            }
+            return ctl.list_show(block, kind);
+        }
+        return fail_usage("list: expected add, del or show");
+    }
+    if (n == 3 && a[0] == "reputation" && a[1] == "show")
+        return ctl.reputation_show(a[2]);
+    if (n == 3 && a[0] == "rate" && (a[1] == "show" || a[1] == "reset"))
+        return ctl.rate(a[1] == "reset", a[2]);
+    return fail_usage(n == 0 ? "no command given" : "unknown command \"" + printable(a[0]) + "\"");
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    std::string config = "/etc/rampart/rampart.conf";
+    enum { kVersion = 256 };
+    static const option longopts[] = {{"config", required_argument, nullptr, 'c'},
+                                      {"help", no_argument, nullptr, 'h'},
+                                      {"version", no_argument, nullptr, kVersion},
+                                      {nullptr, 0, nullptr, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "+c:h", longopts, nullptr)) != -1) {
+        switch (ch) {
+        case 'c': config = optarg; break;
+        case 'h': usage(stdout); return kOk;
+        case kVersion: std::printf("rampartctl %s\n", PACKAGE_VERSION); return kOk;
+        default: usage(stderr); return kUsage;
+        }
+    }
+    auto loaded = load_config(config);
+    if (!loaded.config) {
+        for (const auto& e : loaded.errors)
+            std::fprintf(stderr, "%s\n", e.to_string().c_str());
+        return kFailed;
+    }
+    rampart::log::open("rampartctl", LOG_USER, false);
+    rampart::log::set_level(rampart::log::Level::error);
+    return dispatch(*loaded.config, {argv + optind, argv + argc});
+}

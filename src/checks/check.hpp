@@ -1,0 +1,53 @@
+// NAME
+//   check.hpp - the contract every check implements
+// DESCRIPTION
+//   A check acts in one or more SMTP phases. For each phase the engine asks
+//   every check that runs in it for its Redis commands (request), sends them
+//   all as one pipeline, then hands each check its own replies (decide).
+//   After the verdict, checks may queue writes (record) that go out as one
+//   more pipeline whose failure is logged, never fatal.
+//
+//   A check reads and writes the Client and Transaction facts and the
+//   scorecard; it may settle the message (allow, block, tempfail) by setting
+//   an answer or a forced category. Checks never call libmilter and never
+//   call each other.
+#pragma once
+
+#include "engine/facts.hpp"
+#include "store/redis.hpp"
+
+#include <span>
+#include <string_view>
+
+namespace rampart {
+
+struct Runtime;
+
+enum class Phase { connect, helo, mail, rcpt, header, eoh, body, eom };
+
+struct Context {
+    const Config& cfg;
+    const Runtime& rt;
+    Client& client;
+    Transaction& tx;
+};
+
+class Check {
+  public:
+    virtual ~Check() = default;
+    virtual std::string_view name() const = 0;
+    virtual bool runs_in(Phase p, const Config& cfg) const = 0;
+    // True when the check may answer the MTA early in this phase (so the
+    // phase cannot be negotiated as "no reply").
+    virtual bool answers_in(Phase p, const Config& cfg) const { return runs_in(p, cfg); }
+    // True when the check reaches Redis in this phase.
+    virtual bool uses_redis(Phase, const Config&) const { return false; }
+    virtual void request(Phase, const Context&, Batch&) const {}
+    virtual void decide(Phase p, Context& ctx, std::span<const Reply> replies) const = 0;
+    virtual void record(Category, const Context&, Batch&) const {}
+};
+
+// Every check, in the order they run within a phase.
+std::span<const Check* const> all_checks();
+
+} // namespace rampart

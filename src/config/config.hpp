@@ -1,0 +1,123 @@
+// NAME
+//   config.hpp - one immutable, validated configuration snapshot
+// DESCRIPTION
+//   Config is filled from the TOML file by the settings table
+//   (settings.cpp): every key has a type, default, range and help there, and
+//   nowhere else. A loaded Config is never changed; a reload builds a new one
+//   and sessions keep the snapshot they started with.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rampart {
+
+// "COUNT/PERIOD" (e.g. "60/1m"); "off" disables the limit.
+struct Rate {
+    std::int64_t count = 0;
+    std::int64_t period_ms = 0;
+    bool enabled() const { return count > 0; }
+    // Milliseconds between two events at the steady rate (GCRA's emission interval).
+    std::int64_t interval_ms() const { return count > 0 ? std::max<std::int64_t>(1, period_ms / count) : 0; }
+    friend bool operator==(const Rate&, const Rate&) = default;
+};
+
+enum class Category { clean, spam, confirmed_spam, suspected_virus, confirmed_virus };
+enum class Action { accept, tag, reject, tempfail, discard, quarantine };
+enum class FailurePolicy { tempfail, accept };
+
+struct Config {
+    std::string source; // the file it was read from
+
+    std::string milter_socket;
+    std::int64_t milter_shutdown_timeout_ms = 0;
+    std::int64_t milter_timeout_s = 0;
+
+    std::string log_level;
+    std::string log_facility;
+
+    std::vector<std::string> redis_servers;
+    std::string redis_prefix;
+    std::string redis_password;
+    std::int64_t redis_database = 0;
+    std::int64_t redis_timeout_ms = 0;
+    std::int64_t redis_connect_timeout_ms = 0;
+    std::string redis_on_failure;
+    std::int64_t redis_breaker_failures = 0;
+    std::int64_t redis_breaker_cooldown_ms = 0;
+    std::int64_t redis_pool_size = 0;
+
+    std::int64_t network_ipv4_prefix = 0;
+    std::int64_t network_ipv6_prefix = 0;
+
+    bool lists_enabled = false;
+    std::int64_t lists_refresh_ms = 0;
+
+    bool ratelimit_enabled = false;
+    Rate ratelimit_ip_connections;
+    std::int64_t ratelimit_ip_connections_burst = 0;
+    Rate ratelimit_net_connections;
+    std::int64_t ratelimit_net_connections_burst = 0;
+    Rate ratelimit_ip_messages;
+    std::int64_t ratelimit_ip_messages_burst = 0;
+    Rate ratelimit_net_messages;
+    std::int64_t ratelimit_net_messages_burst = 0;
+    Rate ratelimit_sender_messages;
+    std::int64_t ratelimit_sender_messages_burst = 0;
+
+    bool reputation_enabled = false;
+    std::int64_t reputation_half_life_s = 0;
+    std::int64_t reputation_min_messages = 0;
+    std::int64_t reputation_ttl_s = 0;
+    double reputation_ip_weight = 0;
+    double reputation_net_weight = 0;
+
+    bool gtube_enabled = false;
+
+    double category_spam_score = 0;
+    double category_confirmed_spam_score = 0;
+
+    std::string action_clean;
+    std::string action_spam;
+    std::string action_confirmed_spam;
+    std::string action_suspected_virus;
+    std::string action_confirmed_virus;
+
+    std::string reply_reject;
+    std::string reply_tempfail;
+    std::string reply_blocked;
+    std::string reply_ratelimit;
+    std::string reply_redis_failure;
+
+    std::string tag_subject_prefix;
+
+    // Typed views of the choice settings, filled after validation.
+    FailurePolicy on_failure = FailurePolicy::tempfail;
+    Action action_for(Category c) const { return d_actions[static_cast<int>(c)]; }
+
+    Action d_actions[5] = {};
+};
+
+struct ConfigError {
+    std::string file;
+    int line = 0; // 0 when no line applies
+    std::string message;
+    std::string to_string() const;
+};
+
+struct LoadedConfig {
+    std::shared_ptr<const Config> config; // null when errors is not empty
+    std::vector<ConfigError> errors;
+};
+
+LoadedConfig load_config(const std::string& path);
+// Parses TOML text; `name` is used in error messages (tests, stdin).
+LoadedConfig parse_config(const std::string& text, const std::string& name);
+
+const char* to_string(Category c);
+const char* to_string(Action a);
+
+} // namespace rampart

@@ -1,0 +1,284 @@
+#include "config/settings.hpp"
+
+#include "net/address.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <limits>
+
+namespace rampart {
+namespace {
+
+constexpr double kNoMax = std::numeric_limits<double>::max();
+
+bool is_enhanced_status(std::string_view s, char klass)
+{
+    // "X.Y.Z" with X the class digit, Y 1..3 digits, Z 1..3 digits.
+    if (s.size() < 5 || s[0] != klass || s[1] != '.')
+        return false;
+    std::size_t i = 2, digits = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+        ++digits;
+    if (digits == 0 || digits > 3 || i >= s.size() || s[i] != '.')
+        return false;
+    digits = 0;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+        ++digits;
+    return digits >= 1 && digits <= 3 && i == s.size();
+}
+
+const char* reply_with_class(std::string_view v, char klass)
+{
+    const auto space = v.find(' ');
+    if (space == std::string_view::npos || space + 1 >= v.size())
+        return klass == '5' ? "must be \"5.X.Y text\"" : "must be \"4.X.Y text\"";
+    if (!is_enhanced_status(v.substr(0, space), klass))
+        return klass == '5' ? "must start with a 5.X.Y enhanced status code"
+                            : "must start with a 4.X.Y enhanced status code";
+    for (char c : v)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '%')
+            return "must be printable text without '%'";
+    return nullptr;
+}
+
+const char* permanent_reply(std::string_view v) { return reply_with_class(v, '5'); }
+const char* temporary_reply(std::string_view v) { return reply_with_class(v, '4'); }
+
+const char* milter_socket(std::string_view v)
+{
+    if (v.starts_with("unix:") || v.starts_with("local:"))
+        return v.find(':') + 1 < v.size() ? nullptr : "unix socket needs a path";
+    if (v.starts_with("inet:") || v.starts_with("inet6:")) {
+        const auto at = v.find('@');
+        const auto port = v.substr(v.find(':') + 1, at == std::string_view::npos ? std::string_view::npos
+                                                                                  : at - v.find(':') - 1);
+        int n = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+        if (ec != std::errc{} || end != port.data() + port.size() || n < 1 || n > 65535)
+            return "must be inet:PORT@HOST, inet6:PORT@HOST or unix:PATH with PORT in 1..65535";
+        return nullptr;
+    }
+    return "must be inet:PORT@HOST, inet6:PORT@HOST or unix:PATH";
+}
+
+const char* redis_server(std::string_view v)
+{
+    if (v.starts_with("/"))
+        return nullptr; // unix socket path
+    const auto colon = v.rfind(':');
+    if (colon == std::string_view::npos || colon == 0)
+        return "must be HOST:PORT or an absolute unix socket path";
+    const auto port = v.substr(colon + 1);
+    int n = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc{} || end != port.data() + port.size() || n < 1 || n > 65535)
+        return "port must be in 1..65535";
+    return nullptr;
+}
+
+const char* key_prefix(std::string_view v)
+{
+    for (char c : v)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == '{' || c == '}' || c == 0x7f)
+            return "must not contain spaces, control characters or braces";
+    return nullptr;
+}
+
+const char* subject_prefix(std::string_view v)
+{
+    for (char c : v)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return "must not contain control characters";
+    return nullptr;
+}
+
+using K = SettingKind;
+
+// clang-format off
+const Setting kSettings[] = {
+    {"milter.socket", K::string, R"("inet:7357@127.0.0.1")", 0, 0, {}, false,
+     "where to listen for the MTA: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH",
+     &Config::milter_socket, milter_socket},
+    {"milter.timeout_s", K::integer, "30", 1, 3600, {}, false,
+     "seconds to wait for the MTA on a milter connection before giving up on it",
+     &Config::milter_timeout_s},
+    {"milter.shutdown_timeout_ms", K::integer, "10000", 0, 600000, {}, true,
+     "on SIGTERM, how long transactions in flight may take to finish",
+     &Config::milter_shutdown_timeout_ms},
+
+    {"log.level", K::choice, R"("info")", 0, 0, "error|warning|info|debug", true,
+     "least important level logged; info logs one line per message",
+     &Config::log_level},
+    {"log.facility", K::choice, R"("mail")", 0, 0,
+     "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7", false,
+     "syslog facility", &Config::log_facility},
+
+    {"redis.servers", K::list, R"(["127.0.0.1:6379"])", 1, 16, {}, true,
+     "Redis servers as HOST:PORT or /unix/path, tried in order",
+     &Config::redis_servers, redis_server},
+    {"redis.prefix", K::string, R"("rampart:")", 0, 0, {}, true,
+     "prefix of every key rampart writes, so that several deployments share one Redis",
+     &Config::redis_prefix, key_prefix},
+    {"redis.password", K::string, R"("")", 0, 0, {}, true,
+     "password sent with AUTH after connecting; empty sends none",
+     &Config::redis_password},
+    {"redis.database", K::integer, "0", 0, 15, {}, true,
+     "database number selected after connecting",
+     &Config::redis_database},
+    {"redis.timeout_ms", K::integer, "250", 1, 60000, {}, true,
+     "longest wait for one Redis round trip before it counts as a failure",
+     &Config::redis_timeout_ms},
+    {"redis.connect_timeout_ms", K::integer, "250", 1, 60000, {}, true,
+     "longest wait to open a Redis connection",
+     &Config::redis_connect_timeout_ms},
+    {"redis.on_failure", K::choice, R"("tempfail")", 0, 0, "tempfail|accept", true,
+     "when Redis cannot answer: tempfail the message (it is retried) or accept it tagged",
+     &Config::redis_on_failure},
+    {"redis.breaker_failures", K::integer, "3", 1, 1000, {}, true,
+     "consecutive failures that open the circuit breaker",
+     &Config::redis_breaker_failures},
+    {"redis.breaker_cooldown_ms", K::integer, "2000", 10, 600000, {}, true,
+     "how long an open breaker fails calls at once before one call probes Redis again",
+     &Config::redis_breaker_cooldown_ms},
+    {"redis.pool_size", K::integer, "64", 1, 4096, {}, true,
+     "idle Redis connections kept open for reuse",
+     &Config::redis_pool_size},
+
+    {"network.ipv4_prefix", K::integer, "24", 8, 32, {}, true,
+     "prefix length of the IPv4 network that network rates and reputation aggregate over",
+     &Config::network_ipv4_prefix},
+    {"network.ipv6_prefix", K::integer, "64", 16, 128, {}, true,
+     "prefix length of the IPv6 network that network rates and reputation aggregate over",
+     &Config::network_ipv6_prefix},
+
+    {"lists.enabled", K::boolean, "true", 0, 0, {}, true,
+     "check the allow and block lists kept in Redis",
+     &Config::lists_enabled},
+    {"lists.refresh_ms", K::integer, "2000", 100, 3600000, {}, false,
+     "how often the lists' version is polled; a change reaches every node within this time",
+     &Config::lists_refresh_ms},
+
+    {"ratelimit.enabled", K::boolean, "true", 0, 0, {}, true,
+     "enforce the rate limits below",
+     &Config::ratelimit_enabled},
+    {"ratelimit.ip_connections", K::rate, R"("60/1m")", 0, 0, {}, true,
+     "connections per client IP address",
+     &Config::ratelimit_ip_connections},
+    {"ratelimit.ip_connections_burst", K::integer, "30", 1, 1000000, {}, true,
+     "connections per client IP allowed at once above the steady rate",
+     &Config::ratelimit_ip_connections_burst},
+    {"ratelimit.net_connections", K::rate, R"("600/1m")", 0, 0, {}, true,
+     "connections per client network (network.ipv4_prefix / ipv6_prefix)",
+     &Config::ratelimit_net_connections},
+    {"ratelimit.net_connections_burst", K::integer, "200", 1, 1000000, {}, true,
+     "connections per client network allowed at once",
+     &Config::ratelimit_net_connections_burst},
+    {"ratelimit.ip_messages", K::rate, R"("120/1m")", 0, 0, {}, true,
+     "messages (MAIL FROM commands) per client IP address",
+     &Config::ratelimit_ip_messages},
+    {"ratelimit.ip_messages_burst", K::integer, "60", 1, 1000000, {}, true,
+     "messages per client IP allowed at once",
+     &Config::ratelimit_ip_messages_burst},
+    {"ratelimit.net_messages", K::rate, R"("1200/1m")", 0, 0, {}, true,
+     "messages per client network",
+     &Config::ratelimit_net_messages},
+    {"ratelimit.net_messages_burst", K::integer, "400", 1, 1000000, {}, true,
+     "messages per client network allowed at once",
+     &Config::ratelimit_net_messages_burst},
+    {"ratelimit.sender_messages", K::rate, R"("60/1m")", 0, 0, {}, true,
+     "messages per envelope sender address (the null sender is not limited)",
+     &Config::ratelimit_sender_messages},
+    {"ratelimit.sender_messages_burst", K::integer, "30", 1, 1000000, {}, true,
+     "messages per envelope sender allowed at once",
+     &Config::ratelimit_sender_messages_burst},
+
+    {"reputation.enabled", K::boolean, "true", 0, 0, {}, true,
+     "score clients by the decayed history of verdicts on their IP and network",
+     &Config::reputation_enabled},
+    {"reputation.half_life_s", K::integer, "259200", 60, 31536000, {}, true,
+     "seconds after which a past verdict counts half",
+     &Config::reputation_half_life_s},
+    {"reputation.min_messages", K::integer, "10", 1, 1000000, {}, true,
+     "decayed verdicts needed before a reputation is scored",
+     &Config::reputation_min_messages},
+    {"reputation.ttl_s", K::integer, "2592000", 3600, 315360000, {}, true,
+     "seconds a reputation record lives without new verdicts",
+     &Config::reputation_ttl_s},
+    {"reputation.ip_weight", K::real, "4.0", 0, 100, {}, true,
+     "score of an IP whose verdicts are all spam (scaled down as the spam share falls)",
+     &Config::reputation_ip_weight},
+    {"reputation.net_weight", K::real, "2.0", 0, 100, {}, true,
+     "score of a network whose verdicts are all spam",
+     &Config::reputation_net_weight},
+
+    {"gtube.enabled", K::boolean, "true", 0, 0, {}, true,
+     "treat the GTUBE test string in a body as confirmed spam",
+     &Config::gtube_enabled},
+
+    {"category.spam_score", K::real, "6.0", -1000, 1000, {}, true,
+     "score at or above which a message is spam",
+     &Config::category_spam_score},
+    {"category.confirmed_spam_score", K::real, "15.0", -1000, 1000, {}, true,
+     "score at or above which a message is confirmed spam",
+     &Config::category_confirmed_spam_score},
+
+    {"action.clean", K::choice, R"("accept")", 0, 0, "accept|tag|reject|tempfail|discard|quarantine", true,
+     "what to do with clean messages", &Config::action_clean},
+    {"action.spam", K::choice, R"("tag")", 0, 0, "accept|tag|reject|tempfail|discard|quarantine", true,
+     "what to do with spam", &Config::action_spam},
+    {"action.confirmed_spam", K::choice, R"("reject")", 0, 0, "accept|tag|reject|tempfail|discard|quarantine", true,
+     "what to do with confirmed spam", &Config::action_confirmed_spam},
+    {"action.suspected_virus", K::choice, R"("quarantine")", 0, 0, "accept|tag|reject|tempfail|discard|quarantine", true,
+     "what to do with a suspected virus", &Config::action_suspected_virus},
+    {"action.confirmed_virus", K::choice, R"("reject")", 0, 0, "accept|tag|reject|tempfail|discard|quarantine", true,
+     "what to do with a confirmed virus", &Config::action_confirmed_virus},
+
+    {"reply.reject", K::string, R"("5.7.1 Message rejected as spam")", 0, 0, {}, true,
+     "text of the 550 reply for the reject action", &Config::reply_reject, permanent_reply},
+    {"reply.tempfail", K::string, R"("4.7.1 Message deferred, try again later")", 0, 0, {}, true,
+     "text of the 451 reply for the tempfail action", &Config::reply_tempfail, temporary_reply},
+    {"reply.blocked", K::string, R"("5.7.1 Access denied by local policy")", 0, 0, {}, true,
+     "text of the 550 reply for block-listed clients, senders and recipients",
+     &Config::reply_blocked, permanent_reply},
+    {"reply.ratelimit", K::string, R"("4.7.1 Rate limit exceeded, slow down and try again later")", 0, 0, {}, true,
+     "text of the 451 reply when a rate limit is exceeded", &Config::reply_ratelimit, temporary_reply},
+    {"reply.redis_failure", K::string, R"("4.7.1 Service temporarily unavailable, try again later")", 0, 0, {}, true,
+     "text of the 451 reply when Redis fails and redis.on_failure is tempfail",
+     &Config::reply_redis_failure, temporary_reply},
+
+    {"tag.subject_prefix", K::string, R"("")", 0, 0, {}, true,
+     "text put before the Subject of messages tagged as spam, e.g. \"[SPAM] \"; empty leaves it",
+     &Config::tag_subject_prefix, subject_prefix},
+};
+// clang-format on
+
+} // namespace
+
+std::span<const Setting> settings() { return kSettings; }
+
+const Setting* find_setting(std::string_view key)
+{
+    for (const auto& s : kSettings)
+        if (s.key == key)
+            return &s;
+    return nullptr;
+}
+
+std::string dump_defaults()
+{
+    std::string out;
+    std::string_view section;
+    for (const auto& s : kSettings) {
+        const auto dot = s.key.find('.');
+        const auto sec = s.key.substr(0, dot);
+        if (sec != section) {
+            out += fmt::format("{}[{}]\n", out.empty() ? "" : "\n", sec);
+            section = sec;
+        }
+        out += fmt::format("{} = {}  # {}\n", s.key.substr(dot + 1), s.def, s.help);
+    }
+    return out;
+}
+
+} // namespace rampart

@@ -1,0 +1,68 @@
+// NAME
+//   facts.hpp - what is known about one SMTP connection and one message
+// DESCRIPTION
+//   Client holds the facts of the connection (address, network, HELO) and
+//   what connection-phase checks concluded; Transaction holds one message's
+//   envelope, the headers rampart cares about, body progress, the
+//   scorecard and any early answer. Checks read and write these; they never
+//   talk to each other directly.
+#pragma once
+
+#include "engine/answer.hpp"
+#include "engine/scorecard.hpp"
+#include "net/address.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rampart {
+
+enum class Category;
+
+// Ceilings on what one message may make rampart keep.
+inline constexpr std::size_t kMaxRecipients = 10000;
+inline constexpr std::size_t kMaxHeaders = 10000;
+inline constexpr std::size_t kMaxSubjectBytes = 16 * 1024;
+
+struct Client {
+    std::optional<IpAddress> ip; // absent for local submissions without an address
+    Cidr net;
+    std::string hostname; // as the MTA resolved it; "unknown" or "[addr]" when not
+    std::string helo;
+    Scorecard card;        // symbols that apply to every message of the connection
+    Answer answer;         // a connection-wide answer (block-listed client, Redis down at connect)
+    Answer pending_answer; // an answer given at the next MAIL (connection rate over limit)
+    bool allowed = false;  // allow-listed client: every message is clean
+    bool redis_failed = false;
+};
+
+struct Transaction {
+    std::string queue_id;
+    std::string sender; // without angle brackets; "" is the null sender
+    std::string auth_user;
+    std::vector<std::string> recipients;
+    std::string current_rcpt; // the recipient of the RCPT being decided
+
+    std::size_t header_count = 0;
+    std::string subject;
+    bool has_subject = false;
+    bool subject_too_long = false;
+    // Occurrences of headers rampart writes, arriving from outside: removed at end of message.
+    std::vector<std::pair<std::string, int>> forged_headers;
+
+    std::size_t body_bytes = 0;
+    std::string body_tail; // carry-over between body chunks for patterns that span them
+    std::string_view chunk;  // the body chunk being decided
+    bool body_done = false;  // nothing needs more of the body
+
+    Scorecard card;
+    std::optional<Category> forced; // a check settled the category (allow list, GTUBE)
+    Answer answer;                  // set when a check settles the message early
+    bool redis_failed = false;
+
+    std::chrono::steady_clock::duration spent{};
+};
+
+} // namespace rampart

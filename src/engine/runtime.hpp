@@ -1,0 +1,31 @@
+// NAME
+//   runtime.hpp - one configuration snapshot with the services built from it
+// DESCRIPTION
+//   A Runtime pins a Config and the Store, key builder and list cache made
+//   for it. Each SMTP connection holds the Runtime that was current when it
+//   connected; a reload builds a new one (reusing the Store and lists when
+//   the Redis settings did not change) and swaps it in atomically.
+#pragma once
+
+#include "checks/list_cache.hpp"
+#include "config/config.hpp"
+#include "store/keys.hpp"
+#include "store/redis.hpp"
+
+#include <memory>
+
+namespace rampart {
+
+struct Runtime {
+    std::shared_ptr<const Config> config;
+    std::shared_ptr<Store> store;
+    std::shared_ptr<ListCache> lists;
+    Keys keys;
+
+    // Builds services for `cfg`, reusing those of `previous` where the
+    // settings they depend on are unchanged.
+    static std::shared_ptr<const Runtime> make(std::shared_ptr<const Config> cfg,
+                                               const Runtime* previous = nullptr);
+};
+
+} // namespace rampart

@@ -1,0 +1,34 @@
+// NAME
+//   scorecard.hpp - the symbols a message collected, and their sum
+// DESCRIPTION
+//   A symbol is a name (RAMPART_...), a score and a short detail. A symbol
+//   added twice keeps its first entry: a check that fires once per recipient
+//   counts once.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rampart {
+
+struct Symbol {
+    std::string name;
+    double score = 0;
+    std::string detail;
+};
+
+class Scorecard {
+  public:
+    void add(std::string_view name, double score, std::string_view detail = {});
+    bool has(std::string_view name) const;
+    double total() const;
+    const std::vector<Symbol>& symbols() const { return d_symbols; }
+    // "NAME(1.50),OTHER(0.00)" sorted by score, highest first.
+    std::string summary() const;
+
+  private:
+    std::vector<Symbol> d_symbols;
+};
+
+} // namespace rampart

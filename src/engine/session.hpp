@@ -1,0 +1,68 @@
+// NAME
+//   session.hpp - one SMTP connection as the engine sees it
+// DESCRIPTION
+//   The milter glue calls one method per SMTP step. Each runs the checks of
+//   its phase (their Redis work as one pipeline), then decides whether the
+//   phase already settles the message: a block-listed client is rejected at
+//   connect, a rate-limited sender at MAIL FROM, and only what is left waits
+//   for the end of the message. A Session pins the Runtime (configuration
+//   snapshot) that was current when the client connected.
+//
+//   Redis failures that leave a check without its answer apply
+//   redis.on_failure: tempfail, or accept with RAMPART_REDIS_FAILED (0).
+//
+//   One log line per message at decision time, queue id first:
+//     QID: client=IP helo=NAME from=<SENDER> rcpts=N category=C score=S
+//          action=A symbols=SYM(score),... ms=T
+//   (NOQUEUE when the MTA has not assigned a queue id yet).
+#pragma once
+
+#include "checks/check.hpp"
+#include "engine/answer.hpp"
+#include "engine/facts.hpp"
+#include "engine/runtime.hpp"
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace rampart {
+
+// Which SMTP steps the enabled checks need, for milter negotiation.
+struct StepNeeds {
+    bool reply_connect = false, reply_helo = false, reply_mail = false, reply_rcpt = false;
+    bool body = false;
+};
+StepNeeds step_needs(const Config& cfg);
+
+class Session {
+  public:
+    explicit Session(std::shared_ptr<const Runtime> rt);
+
+    const Runtime& runtime() const { return *d_rt; }
+    const Config& config() const { return *d_rt->config; }
+
+    Answer connect(std::optional<IpAddress> ip, std::string_view hostname);
+    Answer helo(std::string_view name);
+    Answer mail(std::string_view sender, std::string_view queue_id, std::string_view auth_user);
+    Answer rcpt(std::string_view recipient);
+    void header(std::string_view name, std::string_view value);
+    Answer body(std::string_view chunk);
+    Outcome eom(std::string_view queue_id);
+    // The MTA dropped the message (RSET, error, another MAIL): forget it.
+    void abort();
+    void set_queue_id(std::string_view qid);
+
+  private:
+    Answer run(Phase p);
+    void log_decision(std::string_view category, double score, std::string_view action, std::string_view symbols);
+    Context context() { return {*d_rt->config, *d_rt, d_client, d_tx}; }
+    bool settled_clean() const;
+
+    std::shared_ptr<const Runtime> d_rt;
+    Client d_client;
+    Transaction d_tx;
+    bool d_in_message = false;
+};
+
+} // namespace rampart

@@ -1,0 +1,304 @@
+#include "store/redis.hpp"
+
+#include "util/log.hpp"
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+
+#include <charconv>
+
+namespace rampart {
+
+long long Reply::as_integer(long long fallback) const
+{
+    if (type == Type::integer)
+        return integer;
+    if (type == Type::string || type == Type::status) {
+        long long v = 0;
+        const auto [end, ec] = std::from_chars(str.data(), str.data() + str.size(), v);
+        if (ec == std::errc{} && end == str.data() + str.size())
+            return v;
+    }
+    return fallback;
+}
+
+std::size_t Batch::add(std::vector<std::string> args)
+{
+    d_commands.push_back({std::move(args), -1, 0});
+    return d_commands.size() - 1;
+}
+
+std::size_t Batch::eval(Script s, std::vector<std::string> keys, std::vector<std::string> argv)
+{
+    Command c;
+    c.script = static_cast<int>(s);
+    c.nkeys = static_cast<int>(keys.size());
+    c.args = std::move(keys);
+    c.args.insert(c.args.end(), std::make_move_iterator(argv.begin()), std::make_move_iterator(argv.end()));
+    d_commands.push_back(std::move(c));
+    return d_commands.size() - 1;
+}
+
+namespace {
+
+constexpr std::size_t kMaxReplyDepth = 4;
+
+Reply copy_reply(const redisReply* r, std::size_t depth = 0)
+{
+    Reply out;
+    if (r == nullptr)
+        return out;
+    switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+        out.type = Reply::Type::integer;
+        out.integer = r->integer;
+        break;
+    case REDIS_REPLY_STRING:
+        out.type = Reply::Type::string;
+        out.str.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_STATUS:
+        out.type = Reply::Type::status;
+        out.str.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_ERROR:
+        out.type = Reply::Type::error;
+        out.str.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_ARRAY:
+        out.type = Reply::Type::array;
+        if (depth < kMaxReplyDepth) {
+            out.elements.reserve(r->elements);
+            for (std::size_t i = 0; i < r->elements; ++i)
+                out.elements.push_back(copy_reply(r->element[i], depth + 1));
+        }
+        break;
+    default: break;
+    }
+    return out;
+}
+
+timeval to_timeval(std::int64_t ms) { return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)}; }
+
+} // namespace
+
+// One hiredis context; closed when destroyed.
+class Connection {
+  public:
+    explicit Connection(redisContext* c) : d_ctx(c, &redisFree) {}
+    redisContext* get() const { return d_ctx.get(); }
+    bool broken() const { return d_ctx->err != 0; }
+
+    // Sends argv and reads one reply; used for set-up commands.
+    Result<Reply> call(const std::vector<std::string>& args)
+    {
+        append(args);
+        return read();
+    }
+
+    void append(const std::vector<std::string>& args, const std::string* first = nullptr)
+    {
+        std::vector<const char*> argv;
+        std::vector<std::size_t> lens;
+        argv.reserve(args.size() + 1);
+        lens.reserve(args.size() + 1);
+        if (first) {
+            argv.push_back(first->data());
+            lens.push_back(first->size());
+        }
+        for (const auto& a : args) {
+            argv.push_back(a.data());
+            lens.push_back(a.size());
+        }
+        redisAppendCommandArgv(d_ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+    }
+
+    Result<Reply> read()
+    {
+        void* raw = nullptr;
+        if (redisGetReply(d_ctx.get(), &raw) != REDIS_OK || raw == nullptr)
+            return Error{d_ctx->errstr[0] ? d_ctx->errstr : "connection lost"};
+        std::unique_ptr<redisReply, decltype(&freeReplyObject)> r(static_cast<redisReply*>(raw), &freeReplyObject);
+        return copy_reply(r.get());
+    }
+
+  private:
+    std::unique_ptr<redisContext, decltype(&redisFree)> d_ctx;
+};
+
+Store::Store(const Config& cfg)
+    : d_servers(cfg.redis_servers), d_password(cfg.redis_password), d_database(cfg.redis_database),
+      d_timeout_ms(cfg.redis_timeout_ms), d_connect_timeout_ms(cfg.redis_connect_timeout_ms),
+      d_pool_size(static_cast<std::size_t>(cfg.redis_pool_size)),
+      d_breaker(static_cast<int>(cfg.redis_breaker_failures), std::chrono::milliseconds(cfg.redis_breaker_cooldown_ms))
+{
+}
+
+Store::~Store() = default;
+
+bool Store::same_settings(const Config& cfg) const
+{
+    return d_servers == cfg.redis_servers && d_password == cfg.redis_password && d_database == cfg.redis_database &&
+           d_timeout_ms == cfg.redis_timeout_ms && d_connect_timeout_ms == cfg.redis_connect_timeout_ms &&
+           d_pool_size == static_cast<std::size_t>(cfg.redis_pool_size);
+}
+
+StoreCounters Store::counters() const
+{
+    return {d_round_trips.load(), d_commands.load(), d_breaker.failures(), d_breaker.failed_fast()};
+}
+
+std::unique_ptr<Connection> Store::acquire(std::string& why)
+{
+    {
+        std::lock_guard lock(d_mutex);
+        if (!d_idle.empty()) {
+            auto c = std::move(d_idle.back());
+            d_idle.pop_back();
+            return c;
+        }
+    }
+    for (const auto& server : d_servers) {
+        redisContext* raw = nullptr;
+        const auto tv = to_timeval(d_connect_timeout_ms);
+        if (server.starts_with("/")) {
+            raw = redisConnectUnixWithTimeout(server.c_str(), tv);
+        } else {
+            const auto colon = server.rfind(':');
+            std::string host = server.substr(0, colon);
+            if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+                host = host.substr(1, host.size() - 2);
+            raw = redisConnectWithTimeout(host.c_str(), std::stoi(server.substr(colon + 1)), tv);
+        }
+        if (raw == nullptr) {
+            why = "out of memory";
+            continue;
+        }
+        auto c = std::make_unique<Connection>(raw);
+        if (c->broken()) {
+            why = fmt::format("{}: {}", server, raw->errstr);
+            continue;
+        }
+        redisSetTimeout(raw, to_timeval(d_timeout_ms));
+        if (!d_password.empty()) {
+            auto r = c->call({"AUTH", d_password});
+            if (!r || r->is_error()) {
+                why = fmt::format("{}: AUTH failed: {}", server, r ? r->str : r.error().message);
+                continue;
+            }
+        }
+        if (d_database != 0) {
+            auto r = c->call({"SELECT", std::to_string(d_database)});
+            if (!r || r->is_error()) {
+                why = fmt::format("{}: SELECT failed: {}", server, r ? r->str : r.error().message);
+                continue;
+            }
+        }
+        bool need_scripts = false;
+        {
+            std::lock_guard lock(d_mutex);
+            need_scripts = d_sha[0].empty();
+        }
+        if (need_scripts && !load_scripts(*c, why))
+            continue;
+        return c;
+    }
+    return nullptr;
+}
+
+void Store::release(std::unique_ptr<Connection> c)
+{
+    if (c->broken())
+        return;
+    std::lock_guard lock(d_mutex);
+    if (d_idle.size() < d_pool_size)
+        d_idle.push_back(std::move(c));
+}
+
+bool Store::load_scripts(Connection& c, std::string& why)
+{
+    for (int i = 0; i < kScriptCount; ++i)
+        c.append({"SCRIPT", "LOAD", std::string(script_source(static_cast<Script>(i)))});
+    std::array<std::string, kScriptCount> sha;
+    for (int i = 0; i < kScriptCount; ++i) {
+        auto r = c.read();
+        if (!r || r->type != Reply::Type::string) {
+            why = fmt::format("SCRIPT LOAD {}: {}", script_name(static_cast<Script>(i)),
+                              r ? r->str : r.error().message);
+            return false;
+        }
+        sha[i] = r->str;
+    }
+    std::lock_guard lock(d_mutex);
+    d_sha = sha;
+    return true;
+}
+
+Result<std::vector<Reply>> Store::send(Connection& c, const Batch& batch)
+{
+    std::array<std::string, kScriptCount> sha;
+    {
+        std::lock_guard lock(d_mutex);
+        sha = d_sha;
+    }
+    static const std::string evalsha = "EVALSHA";
+    for (const auto& cmd : batch.commands()) {
+        if (cmd.script < 0) {
+            c.append(cmd.args);
+            continue;
+        }
+        std::vector<std::string> args;
+        args.reserve(cmd.args.size() + 2);
+        args.push_back(sha[cmd.script]);
+        args.push_back(std::to_string(cmd.nkeys));
+        args.insert(args.end(), cmd.args.begin(), cmd.args.end());
+        c.append(args, &evalsha);
+    }
+    ++d_round_trips;
+    d_commands += batch.size();
+    std::vector<Reply> replies;
+    replies.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        auto r = c.read();
+        if (!r)
+            return r.error();
+        replies.push_back(std::move(*r));
+    }
+    return replies;
+}
+
+Result<std::vector<Reply>> Store::execute(const Batch& batch)
+{
+    if (batch.empty())
+        return std::vector<Reply>{};
+    if (!d_breaker.allow())
+        return Error{"circuit breaker open"};
+    std::string why = "no Redis server configured";
+    auto conn = acquire(why);
+    if (!conn) {
+        d_breaker.failure(why);
+        return Error{why};
+    }
+    auto replies = send(*conn, batch);
+    if (replies) {
+        bool noscript = false;
+        for (const auto& r : *replies)
+            noscript = noscript || (r.is_error() && r.str.starts_with("NOSCRIPT"));
+        if (noscript) { // Redis lost its script cache: load again and resend once
+            if (!load_scripts(*conn, why)) {
+                d_breaker.failure(why);
+                return Error{why};
+            }
+            replies = send(*conn, batch);
+        }
+    }
+    if (!replies) {
+        d_breaker.failure(replies.error().message);
+        return replies.error();
+    }
+    d_breaker.success();
+    release(std::move(conn));
+    return replies;
+}
+
+} // namespace rampart

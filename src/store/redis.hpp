@@ -1,0 +1,101 @@
+// NAME
+//   redis.hpp - the only code that speaks to Redis
+// DESCRIPTION
+//   A Batch collects the commands of one phase; Store::execute sends them as
+//   one pipeline, one round trip, on a pooled connection, and returns one
+//   Reply per command in order. Scripts go out as EVALSHA; a NOSCRIPT reply
+//   (a restarted or failed-over Redis) loads them again and resends once.
+//
+//   Every call has a timeout (redis.timeout_ms). Failures feed the circuit
+//   breaker; while it is open, execute() fails at once.
+// SECURITY
+//   Replies are bounded by hiredis' own limits; nothing from Redis is trusted
+//   as a length or an index without a check.
+// CONFIGURATION PARAMETERS
+//   redis.servers, redis.password, redis.database, redis.timeout_ms,
+//   redis.connect_timeout_ms, redis.breaker_failures, redis.breaker_cooldown_ms,
+//   redis.pool_size
+#pragma once
+
+#include "config/config.hpp"
+#include "store/breaker.hpp"
+#include "store/reply.hpp"
+#include "store/scripts.hpp"
+#include "util/error.hpp"
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace rampart {
+
+class Batch {
+  public:
+    struct Command {
+        std::vector<std::string> args;
+        int script = -1; // >= 0: EVALSHA of that script; args are KEYS then ARGV
+        int nkeys = 0;
+    };
+
+    std::size_t add(std::vector<std::string> args);
+    std::size_t eval(Script s, std::vector<std::string> keys, std::vector<std::string> argv);
+    bool empty() const { return d_commands.empty(); }
+    std::size_t size() const { return d_commands.size(); }
+    const std::vector<Command>& commands() const { return d_commands; }
+
+  private:
+    std::vector<Command> d_commands;
+};
+
+class Connection;
+
+struct StoreCounters {
+    std::uint64_t round_trips = 0;
+    std::uint64_t commands = 0;
+    std::uint64_t failures = 0;
+    std::uint64_t failed_fast = 0;
+};
+
+class Store {
+  public:
+    explicit Store(const Config& cfg);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // One round trip (two when scripts must be reloaded). An Error means no
+    // reply can be trusted; replies that are Redis errors are returned as such.
+    Result<std::vector<Reply>> execute(const Batch& batch);
+
+    bool available() { return d_breaker.allow(); }
+    bool breaker_open() const { return d_breaker.is_open(); }
+    StoreCounters counters() const;
+
+    // True when this store was built from the same Redis settings.
+    bool same_settings(const Config& cfg) const;
+
+  private:
+    std::unique_ptr<Connection> acquire(std::string& why);
+    void release(std::unique_ptr<Connection> c);
+    Result<std::vector<Reply>> send(Connection& c, const Batch& batch);
+    bool load_scripts(Connection& c, std::string& why);
+
+    std::vector<std::string> d_servers;
+    std::string d_password;
+    std::int64_t d_database;
+    std::int64_t d_timeout_ms;
+    std::int64_t d_connect_timeout_ms;
+    std::size_t d_pool_size;
+
+    Breaker d_breaker;
+    std::mutex d_mutex; // guards d_idle and d_sha
+    std::vector<std::unique_ptr<Connection>> d_idle;
+    std::array<std::string, kScriptCount> d_sha;
+    std::atomic<std::uint64_t> d_round_trips{0};
+    std::atomic<std::uint64_t> d_commands{0};
+};
+
+} // namespace rampart

@@ -1,0 +1,18 @@
+// NAME
+//   scripts.hpp - the Lua scripts rampart runs in Redis
+// DESCRIPTION
+//   The sources live in store/scripts/*.lua, each opening with its contract
+//   (KEYS, ARGV, keys touched, return value); the build embeds them.
+#pragma once
+
+#include <string_view>
+
+namespace rampart {
+
+enum class Script { gcra, rate_peek, reputation_read, reputation_update };
+inline constexpr int kScriptCount = 4;
+
+std::string_view script_source(Script s);
+std::string_view script_name(Script s);
+
+} // namespace rampart

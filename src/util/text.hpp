@@ -1,0 +1,28 @@
+// NAME
+//   text.hpp - small text helpers for untrusted input
+// DESCRIPTION
+//   printable() makes wire text safe to log: bytes outside printable ASCII
+//   become '?', and the result is cut at a ceiling with "..." appended.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rampart {
+
+inline constexpr std::size_t kLogFieldMax = 256;
+
+std::string printable(std::string_view s, std::size_t max = kLogFieldMax);
+std::string lowercase(std::string_view s);
+std::string_view trim(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+
+// Strips one pair of angle brackets from an envelope address: "<a@b>" -> "a@b".
+std::string_view strip_brackets(std::string_view addr);
+
+// The domain part of an address (after the last '@'), or "" when there is none.
+std::string_view domain_of(std::string_view addr);
+
+} // namespace rampart
