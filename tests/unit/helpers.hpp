@@ -1,0 +1,41 @@
+// Test helpers: configurations and runtimes without a daemon.
+#pragma once
+
+#include "config/config.hpp"
+#include "engine/runtime.hpp"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+
+namespace rampart::test {
+
+inline std::shared_ptr<const Config> config(const std::string& text)
+{
+    auto c = parse_config(text, "test.conf");
+    if (!c.errors.empty())
+        FAIL("bad test config: ", c.errors.front().to_string());
+    return c.config;
+}
+
+// A Runtime whose list cache is not polling: tests refresh it themselves.
+inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
+{
+    auto store = std::make_shared<Store>(*cfg);
+    auto lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix), std::chrono::milliseconds(1000));
+    Keys keys(cfg->redis_prefix);
+    return std::make_shared<const Runtime>(Runtime{cfg, store, lists, keys});
+}
+
+inline const HeaderEdit* find_edit(const Outcome& o, HeaderEdit::Op op, const std::string& name)
+{
+    for (const auto& e : o.edits)
+        if (e.op == op && e.name == name)
+            return &e;
+    return nullptr;
+}
+
+inline constexpr const char* kGtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+
+} // namespace rampart::test

@@ -1,0 +1,262 @@
+// Integration tests against a real redis-server, started by
+// tests/integration/redis-tests.sh, which passes its port in REDIS_PORT.
+#include "engine/session.hpp"
+#include "helpers.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+
+using namespace rampart;
+using namespace rampart::test;
+
+namespace {
+
+std::string redis_port()
+{
+    const char* p = std::getenv("REDIS_PORT");
+    if (p == nullptr)
+        FAIL("REDIS_PORT is not set; run these tests through tests/integration/redis-tests.sh");
+    return p;
+}
+
+// A configuration on the test Redis with a prefix of its own, so tests do not see each other's keys.
+std::shared_ptr<const Config> redis_config(const std::string& extra = "", const std::string& redis_extra = "")
+{
+    static std::atomic<int> n{0};
+    return config("[redis]\nservers = [\"127.0.0.1:" + redis_port() + "\"]\nprefix = \"t" + std::to_string(++n) +
+                  ":\"\n" + redis_extra + extra);
+}
+
+std::vector<Reply> run(Store& store, const Batch& b)
+{
+    auto r = store.execute(b);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return *r;
+}
+
+void list_add(const Runtime& rt, ListKind kind, bool block, const std::string& value)
+{
+    Batch b;
+    b.add({"SADD", rt.keys.list(kind, block), value});
+    b.add({"INCR", rt.keys.list_version()});
+    run(*rt.store, b);
+    REQUIRE(rt.lists->refresh());
+}
+
+struct Message {
+    std::string ip = "192.0.2.10";
+    std::string sender = "<a@example.net>";
+    std::vector<std::string> rcpts = {"<b@example.org>"};
+    std::string body = "hello\r\n";
+};
+
+struct Result {
+    Answer connect, mail;
+    std::vector<Answer> rcpt;
+    Outcome eom;
+};
+
+Result send(const std::shared_ptr<const Runtime>& rt, const Message& m)
+{
+    Session s(rt);
+    Result r;
+    r.connect = s.connect(IpAddress::parse(m.ip), "client.example.net");
+    if (r.connect.settles())
+        return r;
+    s.helo("client.example.net");
+    r.mail = s.mail(m.sender, "", "");
+    if (r.mail.settles())
+        return r;
+    for (const auto& rc : m.rcpts)
+        r.rcpt.push_back(s.rcpt(rc));
+    s.header("Subject", "test");
+    s.body(m.body);
+    r.eom = s.eom("QID1");
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("GCRA allows the burst, then tempfails with a retry time")
+{
+    auto cfg = redis_config();
+    Store store(*cfg);
+    for (int i = 1; i <= 6; ++i) {
+        Batch b;
+        b.eval(Script::gcra, {"t:gcra:{x}:a"}, {"12000", "5"}); // 5/1m, burst 5
+        auto r = run(store, b);
+        CAPTURE(i);
+        if (i <= 5) {
+            CHECK(r[0].type == Reply::Type::integer);
+            CHECK(r[0].integer == 0);
+        } else {
+            REQUIRE(r[0].type == Reply::Type::array);
+            CHECK(r[0].elements[0].as_integer() == 1);
+            CHECK(r[0].elements[1].as_integer() > 0);
+            CHECK(r[0].elements[1].as_integer() <= 12000);
+        }
+    }
+}
+
+TEST_CASE("a script cache flushed under us is reloaded (NOSCRIPT)")
+{
+    auto cfg = redis_config();
+    Store store(*cfg);
+    Batch g;
+    g.eval(Script::gcra, {"t:noscript:{x}"}, {"1000", "100"});
+    run(store, g);
+    Batch flush;
+    flush.add({"SCRIPT", "FLUSH"});
+    run(store, flush);
+    auto r = run(store, g);
+    CHECK(r[0].type == Reply::Type::integer);
+}
+
+TEST_CASE("block-listed client IP is rejected at connect, before any message")
+{
+    auto rt = runtime(redis_config());
+    list_add(*rt, ListKind::ip, true, "192.0.2.0/24");
+    Message m;
+    auto r = send(rt, m);
+    CHECK(r.connect.kind == Answer::Kind::reject);
+    CHECK(r.connect.code == "550");
+    CHECK(r.connect.text == "Access denied by local policy");
+    m.ip = "198.51.100.1";
+    CHECK(send(rt, m).connect.kind == Answer::Kind::proceed);
+}
+
+TEST_CASE("block-listed sender is rejected at MAIL FROM; domains cover subdomains")
+{
+    auto rt = runtime(redis_config());
+    list_add(*rt, ListKind::from, true, "spam.example");
+    Message m;
+    m.sender = "<X@Mail.Spam.Example>";
+    auto r = send(rt, m);
+    CHECK(r.mail.kind == Answer::Kind::reject);
+    CHECK(r.mail.xcode == "5.7.1");
+    m.sender = "<ok@example.net>";
+    CHECK(send(rt, m).mail.kind == Answer::Kind::proceed);
+}
+
+TEST_CASE("block-listed recipient is refused alone; the others still get the message")
+{
+    auto rt = runtime(redis_config());
+    list_add(*rt, ListKind::rcpt, true, "nobody@example.org");
+    Message m;
+    m.rcpts = {"<nobody@example.org>", "<b@example.org>"};
+    auto r = send(rt, m);
+    REQUIRE(r.rcpt.size() == 2);
+    CHECK(r.rcpt[0].kind == Answer::Kind::reject);
+    CHECK(r.rcpt[1].kind == Answer::Kind::proceed);
+    CHECK(r.eom.answer.kind == Answer::Kind::accept);
+}
+
+TEST_CASE("allow-listed client IP settles the message as clean, even GTUBE")
+{
+    auto rt = runtime(redis_config());
+    list_add(*rt, ListKind::ip, false, "192.0.2.10");
+    Message m;
+    m.body = kGtube;
+    auto r = send(rt, m);
+    CHECK(r.eom.answer.kind == Answer::Kind::accept);
+    const auto* st = find_edit(r.eom, HeaderEdit::Op::add, "X-Spam-Status");
+    REQUIRE(st);
+    CHECK(st->value.starts_with("No"));
+}
+
+TEST_CASE("a burst of messages from one IP over ratelimit.ip_messages gets 451 4.7.1 at MAIL")
+{
+    auto rt = runtime(redis_config("[ratelimit]\nip_messages = \"3/1m\"\nip_messages_burst = 3\n"));
+    Message m;
+    for (int i = 1; i <= 5; ++i) {
+        CAPTURE(i);
+        auto r = send(rt, m);
+        if (i <= 3) {
+            CHECK(r.mail.kind == Answer::Kind::proceed);
+        } else {
+            CHECK(r.mail.kind == Answer::Kind::tempfail);
+            CHECK(r.mail.code == "451");
+            CHECK(r.mail.xcode == "4.7.1");
+            CHECK(r.mail.text.find("Rate limit") != std::string::npos);
+        }
+    }
+    m.ip = "198.51.100.1"; // another client is not affected
+    CHECK(send(rt, m).mail.kind == Answer::Kind::proceed);
+}
+
+TEST_CASE("per-sender limit follows the sender across client IPs; the null sender is not limited")
+{
+    auto rt = runtime(redis_config("[ratelimit]\nsender_messages = \"2/1h\"\nsender_messages_burst = 2\n"));
+    Message m;
+    m.sender = "<bot@example.net>";
+    for (int i = 1; i <= 3; ++i) {
+        m.ip = "203.0.113." + std::to_string(i);
+        CHECK(send(rt, m).mail.kind == (i <= 2 ? Answer::Kind::proceed : Answer::Kind::tempfail));
+    }
+    m.sender = "<>";
+    for (int i = 0; i < 3; ++i)
+        CHECK(send(rt, m).mail.kind == Answer::Kind::proceed);
+}
+
+TEST_CASE("connections over ratelimit.ip_connections are tempfailed at MAIL")
+{
+    auto rt = runtime(redis_config("[ratelimit]\nip_connections = \"2/1m\"\nip_connections_burst = 2\n"));
+    Message m;
+    CHECK(send(rt, m).mail.kind == Answer::Kind::proceed);
+    CHECK(send(rt, m).mail.kind == Answer::Kind::proceed);
+    auto r = send(rt, m);
+    CHECK(r.connect.kind == Answer::Kind::proceed); // counted at connect, answered at MAIL
+    CHECK(r.mail.kind == Answer::Kind::tempfail);
+}
+
+TEST_CASE("reputation: an IP whose verdicts were spam scores as spam at connect")
+{
+    auto rt = runtime(redis_config("[reputation]\nmin_messages = 5\n[action]\nconfirmed_spam = \"tag\"\n"));
+    Message spam;
+    spam.body = kGtube;
+    for (int i = 0; i < 6; ++i)
+        send(rt, spam); // each GTUBE verdict is recorded as spam
+    Message m; // a plain message from the same IP
+    auto r = send(rt, m);
+    CHECK(r.eom.answer.kind == Answer::Kind::accept);
+    const auto* sym = find_edit(r.eom, HeaderEdit::Op::add, "X-Rampart-Symbols");
+    REQUIRE(sym);
+    CHECK(sym->value.find("RAMPART_REP_IP_SPAM(4.00)") != std::string::npos);
+    CHECK(sym->value.find("RAMPART_REP_NET_SPAM(2.00)") != std::string::npos);
+    CHECK(find_edit(r.eom, HeaderEdit::Op::add, "X-Rampart-Category")->value == "spam");
+    m.ip = "198.51.100.1"; // a stranger has no reputation yet
+    CHECK(find_edit(send(rt, m).eom, HeaderEdit::Op::add, "X-Spam-Status")->value == "No, score=0.00");
+}
+
+TEST_CASE("one message costs at most three Redis round trips")
+{
+    auto rt = runtime(redis_config());
+    const auto before = rt->store->counters().round_trips;
+    Message m;
+    m.rcpts = {"<a@example.org>", "<b@example.org>", "<c@example.org>"};
+    auto r = send(rt, m);
+    CHECK(r.eom.answer.kind == Answer::Kind::accept);
+    const auto trips = rt->store->counters().round_trips - before;
+    CHECK(trips == 3); // connect, MAIL, end-of-message record
+}
+
+TEST_CASE("the breaker opens when Redis dies and closes when it answers again")
+{
+    // A server that is not there, then the real one: reload-free recovery is
+    // the Store's own business.
+    auto dead = runtime(config("[redis]\nservers = [\"127.0.0.1:1\"]\nbreaker_failures = 2\nbreaker_cooldown_ms = 50\n"));
+    Message m;
+    send(dead, m);
+    send(dead, m);
+    CHECK(dead->store->breaker_open());
+    CHECK(send(dead, m).connect.kind == Answer::Kind::tempfail);
+
+    auto cfg = redis_config("", "breaker_failures = 1\nbreaker_cooldown_ms = 50\n");
+    Store store(*cfg);
+    Batch ping;
+    ping.add({"PING"});
+    CHECK(store.execute(ping).ok());
+    CHECK_FALSE(store.breaker_open());
+}
