@@ -133,8 +133,8 @@ class Ctl {
         auto r = run(b);
         if (!r)
             return kFailed;
-        std::printf("%s %lld of %zu %s %s entr%s\n", add ? "added" : "removed", (*r)[0].as_integer(),
-                    values.size(), block ? "block" : "allow", to_string(kind), values.size() == 1 ? "y" : "ies");
+        std::printf("%s %lld of %zu %s %s entr%s\n", add ? "added" : "removed", (*r)[0].as_integer(), values.size(),
+                    block ? "block" : "allow", to_string(kind), values.size() == 1 ? "y" : "ies");
         return kOk;
     }
 
@@ -168,8 +168,8 @@ class Ctl {
         auto ip = IpAddress::parse(ip_text);
         if (!ip)
             return fail_usage(fmt::format("\"{}\" is not an IP address", printable(ip_text)));
-        const Cidr net = network_of(*ip, static_cast<int>(d_cfg.network_ipv4_prefix),
-                                    static_cast<int>(d_cfg.network_ipv6_prefix));
+        const Cidr net =
+            network_of(*ip, static_cast<int>(d_cfg.network_ipv4_prefix), static_cast<int>(d_cfg.network_ipv6_prefix));
         Batch b;
         b.eval(Script::reputation_read, {d_keys.rep_ip(*ip, net), d_keys.rep_net(net)},
                {std::to_string(d_cfg.reputation_half_life_s)});
@@ -219,8 +219,8 @@ class Ctl {
             counters.push_back({"messages per sender", d_keys.msg_rate_sender(strip_brackets(target)),
                                 &d_cfg.ratelimit_sender_messages, d_cfg.ratelimit_sender_messages_burst});
         } else {
-            return fail_usage(fmt::format("\"{}\" is not an IP address, a network or a sender address",
-                                          printable(target)));
+            return fail_usage(
+                fmt::format("\"{}\" is not an IP address, a network or a sender address", printable(target)));
         }
         Batch b;
         for (const auto& c : counters) {

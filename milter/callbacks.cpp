@@ -87,8 +87,7 @@ sfsistat reply(SMFICTX* ctx, Connection* c, const Answer& a, unsigned long no_re
 }
 
 // Runs one step; any exception becomes a logged internal error.
-template <typename F>
-sfsistat guarded(SMFICTX* ctx, unsigned long no_reply_flag, const char* step, F&& f)
+template <typename F> sfsistat guarded(SMFICTX* ctx, unsigned long no_reply_flag, const char* step, F&& f)
 {
     Connection* c = ensure_conn(ctx);
     if (c == nullptr)
@@ -263,9 +262,8 @@ sfsistat on_close(SMFICTX* ctx)
 
 sfsistat on_unknown(SMFICTX* ctx, const char*)
 {
-    return guarded(ctx, SMFIP_NR_UNKN, "unknown", [&](Connection& c) {
-        return reply(ctx, &c, Answer::proceed(), SMFIP_NR_UNKN);
-    });
+    return guarded(ctx, SMFIP_NR_UNKN, "unknown",
+                   [&](Connection& c) { return reply(ctx, &c, Answer::proceed(), SMFIP_NR_UNKN); });
 }
 
 } // namespace

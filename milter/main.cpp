@@ -82,10 +82,14 @@ int parse_args(int argc, char** argv, Options& o)
 {
     enum { kCheck = 256, kDump, kVersion, kHelp };
     static const option longopts[] = {
-        {"config", required_argument, nullptr, 'c'}, {"foreground", no_argument, nullptr, 'f'},
-        {"socket", required_argument, nullptr, 'p'}, {"user", required_argument, nullptr, 'u'},
-        {"check-config", no_argument, nullptr, kCheck}, {"dump-config", no_argument, nullptr, kDump},
-        {"version", no_argument, nullptr, kVersion},    {"help", no_argument, nullptr, kHelp},
+        {"config", required_argument, nullptr, 'c'},
+        {"foreground", no_argument, nullptr, 'f'},
+        {"socket", required_argument, nullptr, 'p'},
+        {"user", required_argument, nullptr, 'u'},
+        {"check-config", no_argument, nullptr, kCheck},
+        {"dump-config", no_argument, nullptr, kDump},
+        {"version", no_argument, nullptr, kVersion},
+        {"help", no_argument, nullptr, kHelp},
         {nullptr, 0, nullptr, 0},
     };
     int ch;

@@ -15,7 +15,8 @@ void IpSet::insert(const Cidr& c)
                            [&](const Bucket& b) { return b.prefix == c.prefix && b.v4 == v4; });
     if (it == d_buckets.end()) {
         d_buckets.push_back({c.prefix, v4, {}});
-        std::sort(d_buckets.begin(), d_buckets.end(), [](const Bucket& a, const Bucket& b) { return a.prefix > b.prefix; });
+        std::sort(d_buckets.begin(), d_buckets.end(),
+                  [](const Bucket& a, const Bucket& b) { return a.prefix > b.prefix; });
         it = std::find_if(d_buckets.begin(), d_buckets.end(),
                           [&](const Bucket& b) { return b.prefix == c.prefix && b.v4 == v4; });
     }

@@ -69,8 +69,8 @@ class ListCache {
     ListCache(const ListCache&) = delete;
     ListCache& operator=(const ListCache&) = delete;
 
-    void start();      // polls in a thread of its own until destroyed
-    bool refresh();    // one poll; true when the lists are current
+    void start();   // polls in a thread of its own until destroyed
+    bool refresh(); // one poll; true when the lists are current
     bool loaded() const;
 
     ListMatch ip(const IpAddress& a) const;
@@ -79,7 +79,7 @@ class ListCache {
   private:
     struct Lists {
         long long version = -1;
-        IpSet ip[2]; // [0] allow, [1] block
+        IpSet ip[2];         // [0] allow, [1] block
         NameSet names[2][3]; // [allow/block][helo, from, rcpt]
     };
     std::shared_ptr<const Lists> current() const;

@@ -29,8 +29,7 @@ class ListsCheck final : public Check {
 
     bool runs_in(Phase p, const Config& cfg) const override
     {
-        return cfg.lists_enabled &&
-               (p == Phase::connect || p == Phase::helo || p == Phase::mail || p == Phase::rcpt);
+        return cfg.lists_enabled && (p == Phase::connect || p == Phase::helo || p == Phase::mail || p == Phase::rcpt);
     }
 
     void decide(Phase p, Context& ctx, std::span<const Reply>) const override

@@ -145,8 +145,8 @@ void apply(Loader& ld, const Setting& s, const toml::value& v, Config& cfg)
             return wrong_type();
         const auto r = parse_rate(v.as_string().str);
         if (!r)
-            return ld.fail(v, fmt::format("{} = \"{}\" is not a rate such as \"60/1m\", \"10/s\" or \"off\"",
-                                          s.key, v.as_string().str));
+            return ld.fail(v, fmt::format("{} = \"{}\" is not a rate such as \"60/1m\", \"10/s\" or \"off\"", s.key,
+                                          v.as_string().str));
         cfg.*std::get<Rate Config::*>(s.member) = *r;
         return;
     }

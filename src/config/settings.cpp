@@ -51,8 +51,8 @@ const char* milter_socket(std::string_view v)
         return v.find(':') + 1 < v.size() ? nullptr : "unix socket needs a path";
     if (v.starts_with("inet:") || v.starts_with("inet6:")) {
         const auto at = v.find('@');
-        const auto port = v.substr(v.find(':') + 1, at == std::string_view::npos ? std::string_view::npos
-                                                                                  : at - v.find(':') - 1);
+        const auto port =
+            v.substr(v.find(':') + 1, at == std::string_view::npos ? std::string_view::npos : at - v.find(':') - 1);
         int n = 0;
         const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
         if (ec != std::errc{} || end != port.data() + port.size() || n < 1 || n > 65535)

@@ -17,9 +17,8 @@ namespace rampart {
 
 enum class SettingKind { boolean, integer, real, string, list, choice, rate };
 
-using SettingMember =
-    std::variant<bool Config::*, std::int64_t Config::*, double Config::*, std::string Config::*,
-                 std::vector<std::string> Config::*, Rate Config::*>;
+using SettingMember = std::variant<bool Config::*, std::int64_t Config::*, double Config::*, std::string Config::*,
+                                   std::vector<std::string> Config::*, Rate Config::*>;
 
 struct Setting {
     std::string_view key;

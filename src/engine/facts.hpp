@@ -53,9 +53,9 @@ struct Transaction {
     std::vector<std::pair<std::string, int>> forged_headers;
 
     std::size_t body_bytes = 0;
-    std::string body_tail; // carry-over between body chunks for patterns that span them
-    std::string_view chunk;  // the body chunk being decided
-    bool body_done = false;  // nothing needs more of the body
+    std::string body_tail;  // carry-over between body chunks for patterns that span them
+    std::string_view chunk; // the body chunk being decided
+    bool body_done = false; // nothing needs more of the body
 
     Scorecard card;
     std::optional<Category> forced; // a check settled the category (allow list, GTUBE)

@@ -6,8 +6,8 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
 {
     std::shared_ptr<Store> store;
     std::shared_ptr<ListCache> lists;
-    const bool same_redis = previous && previous->store->same_settings(*cfg) &&
-                            previous->config->redis_prefix == cfg->redis_prefix;
+    const bool same_redis =
+        previous && previous->store->same_settings(*cfg) && previous->config->redis_prefix == cfg->redis_prefix;
     if (same_redis) {
         store = previous->store;
         lists = previous->lists;
@@ -18,7 +18,8 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
         lists->start();
     }
     Keys keys(cfg->redis_prefix);
-    return std::make_shared<const Runtime>(Runtime{std::move(cfg), std::move(store), std::move(lists), std::move(keys)});
+    return std::make_shared<const Runtime>(
+        Runtime{std::move(cfg), std::move(store), std::move(lists), std::move(keys)});
 }
 
 } // namespace rampart

@@ -24,8 +24,7 @@ struct Runtime {
 
     // Builds services for `cfg`, reusing those of `previous` where the
     // settings they depend on are unchanged.
-    static std::shared_ptr<const Runtime> make(std::shared_ptr<const Config> cfg,
-                                               const Runtime* previous = nullptr);
+    static std::shared_ptr<const Runtime> make(std::shared_ptr<const Config> cfg, const Runtime* previous = nullptr);
 };
 
 } // namespace rampart

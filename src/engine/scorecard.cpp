@@ -30,7 +30,8 @@ std::string Scorecard::summary() const
     std::vector<const Symbol*> sorted;
     for (const auto& s : d_symbols)
         sorted.push_back(&s);
-    std::stable_sort(sorted.begin(), sorted.end(), [](const Symbol* a, const Symbol* b) { return a->score > b->score; });
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const Symbol* a, const Symbol* b) { return a->score > b->score; });
     std::string out;
     for (const Symbol* s : sorted) {
         if (!out.empty())

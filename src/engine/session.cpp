@@ -13,7 +13,14 @@ namespace {
 class Stopwatch {
   public:
     explicit Stopwatch(Transaction& tx) : d_tx(tx), d_start(std::chrono::steady_clock::now()) {}
-    ~Stopwatch() { d_tx.spent += std::chrono::steady_clock::now() - d_start; }
+    ~Stopwatch() { lap(); }
+    // Adds the time so far to the message, so that a log line can include it.
+    void lap()
+    {
+        const auto now = std::chrono::steady_clock::now();
+        d_tx.spent += now - d_start;
+        d_start = now;
+    }
 
   private:
     Transaction& d_tx;
@@ -103,8 +110,10 @@ Answer Session::connect(std::optional<IpAddress> ip, std::string_view hostname)
                                   static_cast<int>(config().network_ipv6_prefix));
     d_client.hostname = printable(hostname);
     const Answer a = run(Phase::connect);
-    if (a.settles())
+    if (a.settles()) {
+        sw.lap();
         log_decision("-", 0, a.kind == Answer::Kind::reject ? "reject" : "tempfail", d_client.card.summary());
+    }
     return a;
 }
 
@@ -115,8 +124,10 @@ Answer Session::helo(std::string_view name)
     if (d_client.answer.settles())
         return d_client.answer;
     const Answer a = run(Phase::helo);
-    if (a.settles())
+    if (a.settles()) {
+        sw.lap();
         log_decision("-", 0, a.kind == Answer::Kind::reject ? "reject" : "tempfail", d_client.card.summary());
+    }
     return a;
 }
 
@@ -140,6 +151,7 @@ Answer Session::mail(std::string_view sender, std::string_view queue_id, std::st
         Scorecard all = d_client.card;
         for (const auto& s : d_tx.card.symbols())
             all.add(s.name, s.score, s.detail);
+        sw.lap();
         log_decision("-", 0, a.kind == Answer::Kind::reject ? "reject" : "tempfail", all.summary());
         return a;
     }
@@ -155,10 +167,9 @@ Answer Session::rcpt(std::string_view recipient)
     if (a.settles()) {
         // A recipient-level answer refuses this recipient only.
         log::info("{}: client={} from=<{}> to=<{}> action={} symbols={}",
-                  d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id,
-                  d_client.ip ? d_client.ip->to_string() : "unknown", printable(d_tx.sender),
-                  printable(d_tx.current_rcpt), a.kind == Answer::Kind::reject ? "reject" : "tempfail",
-                  d_tx.card.summary());
+                  d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, d_client.ip ? d_client.ip->to_string() : "unknown",
+                  printable(d_tx.sender), printable(d_tx.current_rcpt),
+                  a.kind == Answer::Kind::reject ? "reject" : "tempfail", d_tx.card.summary());
         d_tx.answer = before;
         return a;
     }
@@ -231,6 +242,7 @@ Outcome Session::eom(std::string_view queue_id)
             log::debug("{}: redis: recording the verdict failed: {}", d_tx.queue_id, r.error().message);
 
     const char* action_name = to_string(action);
+    sw.lap();
     log_decision(to_string(category), d_tx.card.total(), action_name, d_tx.card.summary());
     d_in_message = false;
     return out;
@@ -242,13 +254,11 @@ void Session::abort()
     d_in_message = false;
 }
 
-void Session::log_decision(std::string_view category, double score, std::string_view action,
-                           std::string_view symbols)
+void Session::log_decision(std::string_view category, double score, std::string_view action, std::string_view symbols)
 {
     const auto ms = std::chrono::duration<double, std::milli>(d_tx.spent).count();
     log::info("{}: client={} helo={} from=<{}> rcpts={} category={} score={:.2f} action={} symbols={} ms={:.2f}",
-              d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id,
-              d_client.ip ? d_client.ip->to_string() : "unknown",
+              d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, d_client.ip ? d_client.ip->to_string() : "unknown",
               d_client.helo.empty() ? "-" : printable(d_client.helo), printable(d_tx.sender), d_tx.recipients.size(),
               category, score, action, symbols.empty() ? "-" : symbols, ms);
 }

@@ -56,10 +56,7 @@ std::optional<IpAddress> IpAddress::from_sockaddr(const sockaddr* sa)
     return std::nullopt;
 }
 
-bool IpAddress::is_v4() const
-{
-    return std::memcmp(d_bytes.data(), kMappedPrefix.data(), kMappedPrefix.size()) == 0;
-}
+bool IpAddress::is_v4() const { return std::memcmp(d_bytes.data(), kMappedPrefix.data(), kMappedPrefix.size()) == 0; }
 
 IpAddress IpAddress::masked(int prefix) const
 {
@@ -105,10 +102,7 @@ std::optional<Cidr> Cidr::parse(std::string_view text)
     return Cidr{addr->masked(prefix), prefix};
 }
 
-bool Cidr::contains(const IpAddress& a) const
-{
-    return a.is_v4() == base.is_v4() && a.masked(prefix) == base;
-}
+bool Cidr::contains(const IpAddress& a) const { return a.is_v4() == base.is_v4() && a.masked(prefix) == base; }
 
 std::string Cidr::to_string() const { return base.to_string() + "/" + std::to_string(prefix); }
 

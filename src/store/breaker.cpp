@@ -4,10 +4,7 @@
 
 namespace rampart {
 
-Breaker::Breaker(int threshold, std::chrono::milliseconds cooldown)
-    : d_threshold(threshold), d_cooldown(cooldown)
-{
-}
+Breaker::Breaker(int threshold, std::chrono::milliseconds cooldown) : d_threshold(threshold), d_cooldown(cooldown) {}
 
 bool Breaker::allow()
 {
@@ -35,8 +32,8 @@ void Breaker::success()
     d_open = false;
     d_probing = false;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - d_opened_at).count();
-    log::warning("redis: circuit breaker closed, Redis answers again after {} ms; {} calls failed fast while open",
-                 ms, d_failed_fast - d_failed_fast_at_open);
+    log::warning("redis: circuit breaker closed, Redis answers again after {} ms; {} calls failed fast while open", ms,
+                 d_failed_fast - d_failed_fast_at_open);
 }
 
 void Breaker::failure(std::string_view why)

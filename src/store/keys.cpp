@@ -49,10 +49,7 @@ std::string Keys::msg_rate_ip(const IpAddress& ip, const Cidr& net) const
 
 std::string Keys::msg_rate_net(const Cidr& net) const { return tagged(net.to_string(), "rate:msg:net"); }
 
-std::string Keys::msg_rate_sender(std::string_view sender) const
-{
-    return tagged(lowercase(sender), "rate:msg:from");
-}
+std::string Keys::msg_rate_sender(std::string_view sender) const { return tagged(lowercase(sender), "rate:msg:from"); }
 
 std::string Keys::rep_ip(const IpAddress& ip, const Cidr& net) const
 {

@@ -78,7 +78,10 @@ Reply copy_reply(const redisReply* r, std::size_t depth = 0)
     return out;
 }
 
-timeval to_timeval(std::int64_t ms) { return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)}; }
+timeval to_timeval(std::int64_t ms)
+{
+    return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+}
 
 } // namespace
 
@@ -223,8 +226,8 @@ bool Store::load_scripts(Connection& c, std::string& why)
     for (int i = 0; i < kScriptCount; ++i) {
         auto r = c.read();
         if (!r || r->type != Reply::Type::string) {
-            why = fmt::format("SCRIPT LOAD {}: {}", script_name(static_cast<Script>(i)),
-                              r ? r->str : r.error().message);
+            why =
+                fmt::format("SCRIPT LOAD {}: {}", script_name(static_cast<Script>(i)), r ? r->str : r.error().message);
             return false;
         }
         sha[i] = r->str;

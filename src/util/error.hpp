@@ -16,8 +16,7 @@ struct Error {
     std::string message;
 };
 
-template <typename T>
-class Result {
+template <typename T> class Result {
   public:
     Result(T value) : d_v(std::move(value)) {}
     Result(Error error) : d_v(std::move(error)) {}

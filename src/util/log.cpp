@@ -56,8 +56,8 @@ void write(Level l, std::string_view text)
     syslog(priority(l), "%.*s", static_cast<int>(text.size()), text.data());
     if (g_stderr) {
         std::lock_guard lock(g_stderr_mutex);
-        std::fprintf(stderr, "%s[%ld]: %s: %.*s\n", g_ident.c_str(), static_cast<long>(getpid()),
-                     name(l), static_cast<int>(text.size()), text.data());
+        std::fprintf(stderr, "%s[%ld]: %s: %.*s\n", g_ident.c_str(), static_cast<long>(getpid()), name(l),
+                     static_cast<int>(text.size()), text.data());
         std::fflush(stderr);
     }
 }

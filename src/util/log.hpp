@@ -24,24 +24,20 @@ void write(Level level, std::string_view text);
 // Maps "mail", "daemon", "local0".."local7" to a syslog facility; -1 if unknown.
 int facility_from_name(std::string_view name);
 
-template <typename... Args>
-void error(fmt::format_string<Args...> f, Args&&... args)
+template <typename... Args> void error(fmt::format_string<Args...> f, Args&&... args)
 {
     write(Level::error, fmt::format(f, std::forward<Args>(args)...));
 }
-template <typename... Args>
-void warning(fmt::format_string<Args...> f, Args&&... args)
+template <typename... Args> void warning(fmt::format_string<Args...> f, Args&&... args)
 {
     write(Level::warning, fmt::format(f, std::forward<Args>(args)...));
 }
-template <typename... Args>
-void info(fmt::format_string<Args...> f, Args&&... args)
+template <typename... Args> void info(fmt::format_string<Args...> f, Args&&... args)
 {
     if (level() >= Level::info)
         write(Level::info, fmt::format(f, std::forward<Args>(args)...));
 }
-template <typename... Args>
-void debug(fmt::format_string<Args...> f, Args&&... args)
+template <typename... Args> void debug(fmt::format_string<Args...> f, Args&&... args)
 {
     if (level() >= Level::debug)
         write(Level::debug, fmt::format(f, std::forward<Args>(args)...));

@@ -91,13 +91,12 @@ rt_fail() {
 # the tools the tests drive.
 rt_require() {
 	[ "$(id -u)" = 0 ] || rt_skip "needs root (private Postfix instance)"
+	PATH="$PATH:/usr/sbin:/sbin"
 	local tool
 	for tool in postfix smtp-sink redis-server redis-cli swaks script; do
 		command -v "$tool" >/dev/null 2>&1 ||
-			PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 ||
 			rt_skip "$tool not installed (see scripts/install-deps)"
 	done
-	PATH="$PATH:/usr/sbin:/sbin"
 	getent passwd postfix >/dev/null || rt_skip "no postfix user"
 	getent group postdrop >/dev/null || rt_skip "no postdrop group"
 }
@@ -284,7 +283,7 @@ rt_start_sink() {
 # rt_postfix CMD...: run the postfix command on the private instance.
 # postfix prints its errors only to a terminal, so give it one.
 rt_postfix() {
-	script -qec "postfix -c '$RT_POSTFIX_ETC' $*" /dev/null \
+	script -qec "postfix -c '$RT_POSTFIX_ETC' $*" /dev/null </dev/null \
 		>>"$RT_DIR/postfix/postfix-cmd.log" 2>&1
 }
 
@@ -524,7 +523,7 @@ rt_send() {
 		--helo "client-${ip//./-}.rampart.test" \
 		--from "$from" --to "$to" --data "@$RT_MESSAGES/$msg" \
 		--add-header "X-Test-Id: $name" --timeout 60 "$@" \
-		>"$t" 2>&1 || true
+		</dev/null >"$t" 2>&1 || true
 	rt_classify "$name" >>"$RT_DIR/outcomes"
 }
 

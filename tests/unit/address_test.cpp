@@ -13,7 +13,7 @@ TEST_CASE("addresses parse and print in their own family")
         const char* out;
     };
     const Case cases[] = {
-        {"192.0.2.7", "192.0.2.7"}, {"[192.0.2.7]", "192.0.2.7"}, {"2001:db8::1", "2001:db8::1"},
+        {"192.0.2.7", "192.0.2.7"},          {"[192.0.2.7]", "192.0.2.7"},      {"2001:db8::1", "2001:db8::1"},
         {"IPv6:2001:db8::1", "2001:db8::1"}, {"::ffff:192.0.2.1", "192.0.2.1"},
     };
     for (const auto& c : cases) {

@@ -218,7 +218,7 @@ TEST_CASE("reputation: an IP whose verdicts were spam scores as spam at connect"
     spam.body = kGtube;
     for (int i = 0; i < 6; ++i)
         send(rt, spam); // each GTUBE verdict is recorded as spam
-    Message m; // a plain message from the same IP
+    Message m;          // a plain message from the same IP
     auto r = send(rt, m);
     CHECK(r.eom.answer.kind == Answer::Kind::accept);
     const auto* sym = find_edit(r.eom, HeaderEdit::Op::add, "X-Rampart-Symbols");
@@ -246,7 +246,8 @@ TEST_CASE("the breaker opens when Redis dies and closes when it answers again")
 {
     // A server that is not there, then the real one: reload-free recovery is
     // the Store's own business.
-    auto dead = runtime(config("[redis]\nservers = [\"127.0.0.1:1\"]\nbreaker_failures = 2\nbreaker_cooldown_ms = 50\n"));
+    auto dead =
+        runtime(config("[redis]\nservers = [\"127.0.0.1:1\"]\nbreaker_failures = 2\nbreaker_cooldown_ms = 50\n"));
     Message m;
     send(dead, m);
     send(dead, m);
