@@ -201,7 +201,7 @@ rt_stop_stale() {
 	[ -f "$dir/pids" ] || return 0
 	while read -r name pid; do
 		case $pid in '' | *[!0-9]*) continue ;; esac
-		if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$name"; then
+		if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q -- "$name"; then
 			kill "$pid" 2>/dev/null || true
 			sleep 0.5
 			if kill -0 "$pid" 2>/dev/null; then
