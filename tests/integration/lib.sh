@@ -506,7 +506,7 @@ rt_ctl() {
 # talking to a milter. A rise means Postfix applied its default action
 # instead of hearing rampart's answer.
 rt_milter_warnings() {
-	grep -c 'warning: milter ' "$RT_DIR/postfix/maillog" 2>/dev/null || true
+	grep -c -i 'warning: .*milter' "$RT_DIR/postfix/maillog" 2>/dev/null || true
 }
 
 # --- sending and reading back ----------------------------------------

@@ -79,8 +79,9 @@ expect_no_data() {
 	fi
 }
 
-# expect_milter_log NAME ERE: rampart's per-message log line for the
-# queue id of accepted message NAME, or any line naming its client, matches.
+# expect_log_line "what" ERE: some line of rampart's log (its decision
+# lines: "QUEUEID: client=IP ... category=C ... action=A symbols=...")
+# matches ERE.
 expect_log_line() {
 	local line
 	line=$(grep -E -- "$2" "$RT_DIR/milter.log" | head -n1 || true)
