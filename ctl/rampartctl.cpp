@@ -228,7 +228,7 @@ class Ctl {
                 b.add({"DEL", c.key});
             else
                 b.eval(Script::rate_peek, {c.key},
-                       {std::to_string(std::max<std::int64_t>(1, c.rate->interval_ms())), std::to_string(c.burst)});
+                       {std::to_string(std::max<std::int64_t>(1, c.rate->interval_us())), std::to_string(c.burst)});
         }
         auto r = run(b);
         if (!r)

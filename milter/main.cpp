@@ -5,7 +5,7 @@
 //                  [--dump-config] [--version] [--help]
 // DESCRIPTION
 //   Loads and validates the configuration, opens the milter socket, drops
-//   privileges, and serves the MTA with libmilter. SIGHUP reloads the
+//   privileges, detaches (without -f), and serves the MTA with libmilter. SIGHUP reloads the
 //   configuration (a bad one is refused and the running one stays); SIGTERM
 //   and SIGINT stop accepting connections and give transactions in flight
 //   up to milter.shutdown_timeout_ms to finish.
@@ -247,9 +247,9 @@ int main(int argc, char** argv)
         }
     }
 
-    if (!opt.foreground)
-        daemonize();
-    log::open("rampart-milter", log::facility_from_name(cfg->log_facility), opt.foreground);
+    // Until the daemon detaches, errors go to the terminal too, so that a
+    // socket that cannot be opened makes the starting command fail visibly.
+    log::open("rampart-milter", log::facility_from_name(cfg->log_facility), true);
     log::set_level(level_named(cfg->log_level));
 
     // Signals are waited for by this thread only (see DESCRIPTION).
@@ -273,6 +273,10 @@ int main(int argc, char** argv)
     set_nodelay_on_listeners();
     if (!opt.user.empty() && !drop_privileges(opt.user, socket))
         return 1;
+    if (!opt.foreground) {
+        daemonize(); // before any thread starts: fork keeps only the calling thread
+        log::open("rampart-milter", log::facility_from_name(cfg->log_facility), false);
+    }
 
     milter::set_runtime(Runtime::make(cfg));
     log::info("rampart-milter {} listening on {} (config {})", PACKAGE_VERSION, socket, opt.config);

@@ -55,7 +55,7 @@ class RateLimitCheck final : public Check {
             std::vector<std::string> keys, argv;
             for (const auto& c : group) {
                 keys.push_back(c.key);
-                argv.push_back(std::to_string(c.rate->interval_ms()));
+                argv.push_back(std::to_string(c.rate->interval_us()));
                 argv.push_back(std::to_string(c.burst));
             }
             if (!keys.empty())

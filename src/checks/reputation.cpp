@@ -8,8 +8,11 @@
 //     RAMPART_REP_IP_SPAM   = ip_weight  * (2s - 1)  when s > 0.5
 //     RAMPART_REP_IP_CLEAN  = -ip_weight * (1 - 2s)  when s < 0.5
 //   and likewise RAMPART_REP_NET_SPAM / RAMPART_REP_NET_CLEAN with net_weight.
-//   Messages settled by an allow list are not counted, so that the lists
-//   do not launder a network's record; neither are tempfailed ones.
+//   Messages whose category a check forced are not counted: an allow list
+//   must not launder a network's record, and a GTUBE test message says
+//   nothing about its sender. Neither are tempfailed ones. The default
+//   weights together stay below category.spam_score, so that reputation
+//   alone never makes a message spam and then feeds on its own verdict.
 // PHASES
 //   connect (read, one EVALSHA in the connect pipeline), eom (record, one
 //   EVALSHA after the verdict; its failure is logged, never fatal).
@@ -56,7 +59,7 @@ class ReputationCheck final : public Check {
 
     void record(Category c, const Context& ctx, Batch& batch) const override
     {
-        if (!ctx.cfg.reputation_enabled || !ctx.client.ip || ctx.client.allowed || ctx.tx.forced == Category::clean)
+        if (!ctx.cfg.reputation_enabled || !ctx.client.ip || ctx.client.allowed || ctx.tx.forced)
             return;
         const bool spam = c != Category::clean;
         batch.eval(Script::reputation_update, keys(ctx),

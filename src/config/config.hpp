@@ -20,8 +20,8 @@ struct Rate {
     std::int64_t count = 0;
     std::int64_t period_ms = 0;
     bool enabled() const { return count > 0; }
-    // Milliseconds between two events at the steady rate (GCRA's emission interval).
-    std::int64_t interval_ms() const { return count > 0 ? std::max<std::int64_t>(1, period_ms / count) : 0; }
+    // Microseconds between two events at the steady rate (GCRA's emission interval).
+    std::int64_t interval_us() const { return count > 0 ? std::max<std::int64_t>(1, period_ms * 1000 / count) : 0; }
     friend bool operator==(const Rate&, const Rate&) = default;
 };
 

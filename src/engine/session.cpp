@@ -72,6 +72,14 @@ Answer Session::run(Phase p)
         auto r = d_rt->store->execute(batch);
         if (r) {
             replies = std::move(*r);
+            // An error reply leaves its check without an answer: treat it as a failure, loudly.
+            for (const auto& reply : replies)
+                if (reply.is_error()) {
+                    failed = true;
+                    log::warning("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id,
+                                 printable(reply.str));
+                    break;
+                }
         } else {
             failed = true;
             log::debug("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, r.error().message);
@@ -89,8 +97,10 @@ Answer Session::run(Phase p)
             d_client.redis_failed = true;
         else
             d_tx.redis_failed = true;
+        Answer& answer = connection_wide ? d_client.answer : d_tx.answer;
         if (cfg.on_failure == FailurePolicy::tempfail) {
-            (connection_wide ? d_client.answer : d_tx.answer) = Answer::tempfail(cfg.reply_redis_failure);
+            if (!answer.settles()) // a block list's reject stands: it needed no Redis
+                answer = Answer::tempfail(cfg.reply_redis_failure);
             (connection_wide ? d_client.card : d_tx.card).add("RAMPART_REDIS_FAILED", 0, "on_failure=tempfail");
         } else {
             (connection_wide ? d_client.card : d_tx.card).add("RAMPART_REDIS_FAILED", 0, "on_failure=accept");
@@ -163,6 +173,7 @@ Answer Session::rcpt(std::string_view recipient)
     Stopwatch sw(d_tx);
     d_tx.current_rcpt = std::string(strip_brackets(recipient).substr(0, 512));
     const Answer before = d_tx.answer;
+    const Scorecard card_before = d_tx.card;
     const Answer a = run(Phase::rcpt);
     if (a.settles()) {
         // A recipient-level answer refuses this recipient only.
@@ -171,6 +182,7 @@ Answer Session::rcpt(std::string_view recipient)
                   printable(d_tx.sender), printable(d_tx.current_rcpt),
                   a.kind == Answer::Kind::reject ? "reject" : "tempfail", d_tx.card.summary());
         d_tx.answer = before;
+        d_tx.card = card_before; // the refused recipient's symbols are not the message's
         return a;
     }
     if (d_tx.recipients.size() < kMaxRecipients)
@@ -257,10 +269,11 @@ void Session::abort()
 void Session::log_decision(std::string_view category, double score, std::string_view action, std::string_view symbols)
 {
     const auto ms = std::chrono::duration<double, std::milli>(d_tx.spent).count();
-    log::info("{}: client={} helo={} from=<{}> rcpts={} category={} score={:.2f} action={} symbols={} ms={:.2f}",
+    log::info("{}: client={} helo={} from={} rcpts={} category={} score={:.2f} action={} symbols={} ms={:.2f}",
               d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, d_client.ip ? d_client.ip->to_string() : "unknown",
-              d_client.helo.empty() ? "-" : printable(d_client.helo), printable(d_tx.sender), d_tx.recipients.size(),
-              category, score, action, symbols.empty() ? "-" : symbols, ms);
+              d_client.helo.empty() ? "-" : printable(d_client.helo),
+              d_in_message ? "<" + printable(d_tx.sender) + ">" : std::string("-"), d_tx.recipients.size(), category,
+              score, action, symbols.empty() ? "-" : symbols, ms);
 }
 
 } // namespace rampart

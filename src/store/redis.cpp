@@ -78,6 +78,20 @@ Reply copy_reply(const redisReply* r, std::size_t depth = 0)
     return out;
 }
 
+// Error replies that mean "this server cannot serve now" rather than "this
+// command was wrong": they count against the breaker like a timeout.
+bool is_unavailable(const Reply& r)
+{
+    static constexpr std::string_view kinds[] = {"READONLY",    "OOM",      "LOADING", "MASTERDOWN", "BUSY",
+                                                 "CLUSTERDOWN", "TRYAGAIN", "NOAUTH",  "MOVED",      "ASK"};
+    if (!r.is_error())
+        return false;
+    for (auto k : kinds)
+        if (r.str.starts_with(k) && (r.str.size() == k.size() || r.str[k.size()] == ' '))
+            return true;
+    return false;
+}
+
 timeval to_timeval(std::int64_t ms)
 {
     return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
@@ -132,7 +146,8 @@ class Connection {
 Store::Store(const Config& cfg)
     : d_servers(cfg.redis_servers), d_password(cfg.redis_password), d_database(cfg.redis_database),
       d_timeout_ms(cfg.redis_timeout_ms), d_connect_timeout_ms(cfg.redis_connect_timeout_ms),
-      d_pool_size(static_cast<std::size_t>(cfg.redis_pool_size)),
+      d_pool_size(static_cast<std::size_t>(cfg.redis_pool_size)), d_breaker_failures(cfg.redis_breaker_failures),
+      d_breaker_cooldown_ms(cfg.redis_breaker_cooldown_ms),
       d_breaker(static_cast<int>(cfg.redis_breaker_failures), std::chrono::milliseconds(cfg.redis_breaker_cooldown_ms))
 {
 }
@@ -143,7 +158,8 @@ bool Store::same_settings(const Config& cfg) const
 {
     return d_servers == cfg.redis_servers && d_password == cfg.redis_password && d_database == cfg.redis_database &&
            d_timeout_ms == cfg.redis_timeout_ms && d_connect_timeout_ms == cfg.redis_connect_timeout_ms &&
-           d_pool_size == static_cast<std::size_t>(cfg.redis_pool_size);
+           d_pool_size == static_cast<std::size_t>(cfg.redis_pool_size) &&
+           d_breaker_failures == cfg.redis_breaker_failures && d_breaker_cooldown_ms == cfg.redis_breaker_cooldown_ms;
 }
 
 StoreCounters Store::counters() const
@@ -295,6 +311,13 @@ Result<std::vector<Reply>> Store::execute(const Batch& batch)
             replies = send(*conn, batch);
         }
     }
+    if (replies)
+        for (const auto& r : *replies)
+            if (is_unavailable(r)) {
+                conn.reset(); // a replica or a loading server: try afresh next time
+                replies = Error{"Redis answered: " + r.str};
+                break;
+            }
     if (!replies) {
         d_breaker.failure(replies.error().message);
         return replies.error();

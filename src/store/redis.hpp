@@ -67,7 +67,9 @@ class Store {
     Store& operator=(const Store&) = delete;
 
     // One round trip (two when scripts must be reloaded). An Error means no
-    // reply can be trusted; replies that are Redis errors are returned as such.
+    // reply can be trusted: I/O failure, timeout, or a server that cannot
+    // serve (READONLY, OOM, LOADING, ...). Other error replies (a wrong
+    // command or key type) are returned as such, for the caller to judge.
     Result<std::vector<Reply>> execute(const Batch& batch);
 
     bool available() { return d_breaker.allow(); }
@@ -89,6 +91,8 @@ class Store {
     std::int64_t d_timeout_ms;
     std::int64_t d_connect_timeout_ms;
     std::size_t d_pool_size;
+    std::int64_t d_breaker_failures;
+    std::int64_t d_breaker_cooldown_ms;
 
     Breaker d_breaker;
     std::mutex d_mutex; // guards d_idle and d_sha

@@ -41,7 +41,7 @@ spam = "quarantine"
     REQUIRE(c.errors.empty());
     CHECK(c.config->redis_servers.size() == 2);
     CHECK(c.config->on_failure == FailurePolicy::accept);
-    CHECK(c.config->ratelimit_sender_messages.interval_ms() == 100);
+    CHECK(c.config->ratelimit_sender_messages.interval_us() == 100000);
     CHECK_FALSE(c.config->ratelimit_ip_messages.enabled());
     CHECK(c.config->ratelimit_net_messages.period_ms == 2 * 3600 * 1000);
     CHECK(c.config->category_spam_score == 5.0);

@@ -85,7 +85,7 @@ TEST_CASE("GCRA allows the burst, then tempfails with a retry time")
     Store store(*cfg);
     for (int i = 1; i <= 6; ++i) {
         Batch b;
-        b.eval(Script::gcra, {"t:gcra:{x}:a"}, {"12000", "5"}); // 5/1m, burst 5
+        b.eval(Script::gcra, {"t:gcra:{x}:a"}, {"12000000", "5"}); // 5/1m, burst 5
         auto r = run(store, b);
         CAPTURE(i);
         if (i <= 5) {
@@ -105,7 +105,7 @@ TEST_CASE("a script cache flushed under us is reloaded (NOSCRIPT)")
     auto cfg = redis_config();
     Store store(*cfg);
     Batch g;
-    g.eval(Script::gcra, {"t:noscript:{x}"}, {"1000", "100"});
+    g.eval(Script::gcra, {"t:noscript:{x}"}, {"1000000", "100"});
     run(store, g);
     Batch flush;
     flush.add({"SCRIPT", "FLUSH"});
@@ -213,21 +213,42 @@ TEST_CASE("connections over ratelimit.ip_connections are tempfailed at MAIL")
 
 TEST_CASE("reputation: an IP whose verdicts were spam scores as spam at connect")
 {
-    auto rt = runtime(redis_config("[reputation]\nmin_messages = 5\n[action]\nconfirmed_spam = \"tag\"\n"));
-    Message spam;
-    spam.body = kGtube;
+    auto rt = runtime(
+        redis_config("[reputation]\nmin_messages = 5\nip_weight = 4.0\nnet_weight = 2.0\n[action]\nclean = \"tag\"\n"));
+    const auto ip = IpAddress::parse("192.0.2.10");
+    const auto net = network_of(*ip, 24, 64);
+    Message test_message;
+    test_message.body = kGtube;
     for (int i = 0; i < 6; ++i)
-        send(rt, spam); // each GTUBE verdict is recorded as spam
-    Message m;          // a plain message from the same IP
+        send(rt, test_message); // GTUBE forces its category: it says nothing of the sender
+    Message m;
+    CHECK(find_edit(send(rt, m).eom, HeaderEdit::Op::add, "X-Spam-Status")->value == "No, score=0.00");
+
+    Batch seed; // six spam verdicts, as the end-of-message pipeline records them
+    for (int i = 0; i < 6; ++i)
+        seed.eval(Script::reputation_update, {rt->keys.rep_ip(*ip, net), rt->keys.rep_net(net)},
+                  {"259200", "spam", "3600"});
+    run(*rt->store, seed);
+    // The clean verdict just recorded makes the share 6/7: scores scale with (2s - 1).
     auto r = send(rt, m);
     CHECK(r.eom.answer.kind == Answer::Kind::accept);
     const auto* sym = find_edit(r.eom, HeaderEdit::Op::add, "X-Rampart-Symbols");
     REQUIRE(sym);
-    CHECK(sym->value.find("RAMPART_REP_IP_SPAM(4.00)") != std::string::npos);
-    CHECK(sym->value.find("RAMPART_REP_NET_SPAM(2.00)") != std::string::npos);
-    CHECK(find_edit(r.eom, HeaderEdit::Op::add, "X-Rampart-Category")->value == "spam");
+    CHECK(sym->value.find("RAMPART_REP_IP_SPAM(2.86)") != std::string::npos);
+    CHECK(sym->value.find("RAMPART_REP_NET_SPAM(1.43)") != std::string::npos);
     m.ip = "198.51.100.1"; // a stranger has no reputation yet
     CHECK(find_edit(send(rt, m).eom, HeaderEdit::Op::add, "X-Spam-Status")->value == "No, score=0.00");
+}
+
+TEST_CASE("reputation: a clean history scores below zero")
+{
+    auto rt = runtime(redis_config("[reputation]\nmin_messages = 3\n"));
+    Message m;
+    m.ip = "203.0.113.9";
+    for (int i = 0; i < 3; ++i)
+        send(rt, m);
+    auto r = send(rt, m);
+    CHECK(find_edit(r.eom, HeaderEdit::Op::add, "X-Spam-Status")->value == "No, score=-4.50");
 }
 
 TEST_CASE("one message costs at most three Redis round trips")
