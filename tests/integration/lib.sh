@@ -141,17 +141,33 @@ rt_init() {
 	trap 'exit 143' TERM
 }
 
-# rt_free_port: print a TCP port on 127.0.0.1 that nothing listens on (a
-# connection is refused) and that this run has not handed out yet. A port
-# can still be taken between the check and its use; the daemons' start-up
-# checks catch that.
+# rt_free_port: print a TCP port on 127.0.0.1 for a daemon to listen on.
+# The port is outside the kernel's ephemeral range, where any outgoing
+# connection (hundreds in these tests) may hold it as its local port and
+# make bind fail although nothing listens; nothing accepts on it (a
+# connection is refused); and no concurrent test run has claimed it (a
+# directory per port under $TMPDIR, made atomically, removed at teardown).
+RT_PORT_CLAIMS="${TMPDIR:-/tmp}/rampart-it-ports"
 rt_free_port() {
-	local port tries=0
+	local low high base span port tries=0
+	read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+		{ low=32768; high=60999; }
+	if [ "$low" -gt 12000 ]; then
+		base=10000 span=$((low - 10000))
+	elif [ "$high" -lt 63000 ]; then
+		base=$((high + 1)) span=$((65535 - high))
+	else
+		base=20000 span=40000
+	fi
+	mkdir -p "$RT_PORT_CLAIMS"
+	# Claims left by runs that were killed expire after a day.
+	find "$RT_PORT_CLAIMS" -mindepth 1 -maxdepth 1 -mmin +1440 \
+		-exec rmdir {} + 2>/dev/null || true
 	while [ $tries -lt 200 ]; do
 		tries=$((tries + 1))
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		grep -qx "$port" "$RT_DIR/ports" && continue
+		port=$((base + (RANDOM * 32768 + RANDOM) % span))
 		rt_port_open "$port" && continue
+		mkdir "$RT_PORT_CLAIMS/$port" 2>/dev/null || continue
 		echo "$port" >>"$RT_DIR/ports"
 		echo "$port"
 		return 0
@@ -656,6 +672,10 @@ rt_teardown() {
 	if [ "$status" != 0 ] && [ "$status" != 77 ]; then
 		rt_dump_logs
 	fi
+	local port
+	while read -r port; do
+		rmdir "$RT_PORT_CLAIMS/$port" 2>/dev/null || true
+	done <"$RT_DIR/ports" 2>/dev/null || true
 	if [ "${RAMPART_TEST_KEEP:-0}" = 1 ]; then
 		rt_log "state kept in $RT_DIR"
 	else
