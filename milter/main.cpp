@@ -297,11 +297,13 @@ int main(int argc, char** argv)
         }
         break;
     }
-    log::info("stopping: no new connections; waiting up to {} ms for {} connection(s) in flight",
-              milter::current_runtime()->config->milter_shutdown_timeout_ms, milter::g_active_sessions.load());
-    smfi_stop();
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(milter::current_runtime()->config->milter_shutdown_timeout_ms);
+    const auto grace = std::chrono::milliseconds(milter::current_runtime()->config->milter_shutdown_timeout_ms);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    log::info("stopping: no new connections; waiting up to {} ms for {} connection(s) in flight", grace.count(),
+              milter::g_active_sessions.load());
+    // smfi_stop() waits for libmilter's listener, which may sit in its own
+    // poll for seconds; the grace period must not wait for that.
+    std::thread([] { smfi_stop(); }).detach();
     while (milter::g_active_sessions > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (milter::g_active_sessions > 0)

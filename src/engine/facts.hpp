@@ -23,7 +23,10 @@ enum class Category;
 
 // Ceilings on what one message may make rampart keep.
 inline constexpr std::size_t kMaxRecipients = 10000;
-inline constexpr std::size_t kMaxHeaders = 10000;
+inline constexpr std::size_t kMaxHeaders = 10000;  // more: RAMPART_TOO_MANY_HEADERS
+inline constexpr std::size_t kMaxForgedNames = 64; // distinct forged header names kept
+inline constexpr double kTooManyHeadersScore = 1.0;
+inline constexpr double kForgedFloodScore = 100.0;
 inline constexpr std::size_t kMaxSubjectBytes = 16 * 1024;
 
 struct Client {
@@ -49,7 +52,8 @@ struct Transaction {
     std::string subject;
     bool has_subject = false;
     bool subject_too_long = false;
-    // Occurrences of headers rampart writes, arriving from outside: removed at end of message.
+    // Headers rampart writes that arrived from outside, as (name, how many):
+    // every occurrence is removed at end of message.
     std::vector<std::pair<std::string, int>> forged_headers;
 
     std::size_t body_bytes = 0;

@@ -193,16 +193,19 @@ Answer Session::rcpt(std::string_view recipient)
 void Session::header(std::string_view name, std::string_view value)
 {
     Stopwatch sw(d_tx);
-    if (++d_tx.header_count > kMaxHeaders)
-        return;
+    if (++d_tx.header_count == kMaxHeaders + 1)
+        d_tx.card.add("RAMPART_TOO_MANY_HEADERS", kTooManyHeadersScore, fmt::format("more than {}", kMaxHeaders));
+    // Past any limit, forged verdict headers are still counted: each one must go.
     if (is_rampart_header(name)) {
-        int index = 1;
-        for (const auto& [n, i] : d_tx.forged_headers)
-            if (iequals(n, name))
-                index = std::max(index, i + 1);
-        // The index counts every header of this name; those we keep count too,
-        // but rampart removes them all, so counting only these is exact.
-        d_tx.forged_headers.emplace_back(std::string(name), index);
+        auto it = std::find_if(d_tx.forged_headers.begin(), d_tx.forged_headers.end(),
+                               [&](const auto& f) { return iequals(f.first, name); });
+        if (it != d_tx.forged_headers.end())
+            ++it->second;
+        else if (d_tx.forged_headers.size() < kMaxForgedNames)
+            d_tx.forged_headers.emplace_back(std::string(name), 1);
+        else // cannot remove them all: such a message has nothing to say in its favour
+            d_tx.card.add("RAMPART_FORGED_HEADERS_FLOOD", kForgedFloodScore,
+                          fmt::format("more than {} distinct names", kMaxForgedNames));
     } else if (!d_tx.has_subject && iequals(name, "Subject")) {
         d_tx.has_subject = true;
         if (value.size() > kMaxSubjectBytes)

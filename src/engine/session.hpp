@@ -11,6 +11,11 @@
 //   Redis failures that leave a check without its answer apply
 //   redis.on_failure: tempfail, or accept with RAMPART_REDIS_FAILED (0).
 //
+//   Limits: more than kMaxHeaders headers adds RAMPART_TOO_MANY_HEADERS
+//   (1.0); forged rampart headers under more than kMaxForgedNames distinct
+//   names add RAMPART_FORGED_HEADERS_FLOOD (100). Forged headers are counted
+//   whatever the limits, so that every one is removed.
+//
 //   One log line per message at decision time, queue id first:
 //     QID: client=IP helo=NAME from=<SENDER> rcpts=N category=C score=S
 //          action=A symbols=SYM(score),... ms=T

@@ -54,10 +54,9 @@ Outcome decide_outcome(const Config& cfg, const Transaction& tx, Category catego
     out.answer.kind = Answer::Kind::accept;
 
     // Highest occurrence first, so that removing one does not renumber the next.
-    auto forged = tx.forged_headers;
-    std::sort(forged.begin(), forged.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    for (const auto& [name, index] : forged)
-        out.edits.push_back({HeaderEdit::Op::remove, name, index, {}});
+    for (const auto& [name, count] : tx.forged_headers)
+        for (int index = count; index >= 1; --index)
+            out.edits.push_back({HeaderEdit::Op::remove, name, index, {}});
 
     const bool is_spam = category != Category::clean;
     const double score = tx.card.total();

@@ -192,3 +192,33 @@ TEST_CASE("negotiation asks only for what the enabled checks need")
     CHECK(all.reply_rcpt);
     CHECK(all.body);
 }
+
+TEST_CASE("past the header limit, forged headers are still removed and the limit shows as a symbol")
+{
+    auto cfg = config(std::string(kNoRedisChecks) + "[action]\nclean = \"tag\"\n");
+    Session s(runtime(cfg));
+    s.connect(IpAddress::parse("192.0.2.10"), "x");
+    s.mail("<a@example.net>", "", "");
+    s.rcpt("<b@example.org>");
+    for (std::size_t i = 0; i < kMaxHeaders + 5; ++i)
+        s.header("X-Filler", "x");
+    s.header("X-Spam-Status", "No, score=-99");
+    auto out = s.eom("Q");
+    const auto* removed = find_edit(out, HeaderEdit::Op::remove, "X-Spam-Status");
+    REQUIRE(removed);
+    CHECK(removed->index == 1);
+    CHECK(find_edit(out, HeaderEdit::Op::add, "X-Rampart-Symbols")->value.find("RAMPART_TOO_MANY_HEADERS(1.00)") !=
+          std::string::npos);
+}
+
+TEST_CASE("forged headers under too many names flood the message into spam")
+{
+    Session s(runtime(config(kNoRedisChecks)));
+    s.connect(IpAddress::parse("192.0.2.10"), "x");
+    s.mail("<a@example.net>", "", "");
+    s.rcpt("<b@example.org>");
+    for (std::size_t i = 0; i < kMaxForgedNames + 1; ++i)
+        s.header("X-Rampart-" + std::to_string(i), "x");
+    auto out = s.eom("Q");
+    CHECK(out.answer.kind == Answer::Kind::reject); // 100 points: confirmed spam, rejected by default
+}
