@@ -83,6 +83,13 @@ ListCache::~ListCache()
         d_thread.join();
 }
 
+void ListCache::adopt(const ListCache& other)
+{
+    auto lists = other.current();
+    std::lock_guard lock(d_mutex);
+    d_lists = std::move(lists);
+}
+
 void ListCache::start()
 {
     d_thread = std::thread([this] {

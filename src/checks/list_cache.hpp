@@ -69,7 +69,8 @@ class ListCache {
     ListCache(const ListCache&) = delete;
     ListCache& operator=(const ListCache&) = delete;
 
-    void start();   // polls in a thread of its own until destroyed
+    void adopt(const ListCache& other); // takes the lists of other as its starting copy
+    void start();                       // polls in a thread of its own until destroyed
     bool refresh(); // one poll; true when the lists are current
     bool loaded() const;
 

@@ -4,17 +4,19 @@ namespace rampart {
 
 std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, const Runtime* previous)
 {
-    std::shared_ptr<Store> store;
+    const bool same_store = previous && previous->store->same_settings(*cfg);
+    const bool same_prefix = previous && previous->config->redis_prefix == cfg->redis_prefix;
+    auto store = same_store ? previous->store : std::make_shared<Store>(*cfg);
     std::shared_ptr<ListCache> lists;
-    const bool same_redis =
-        previous && previous->store->same_settings(*cfg) && previous->config->redis_prefix == cfg->redis_prefix;
-    if (same_redis) {
-        store = previous->store;
+    if (same_store && same_prefix && previous->config->lists_refresh_ms == cfg->lists_refresh_ms) {
         lists = previous->lists;
     } else {
-        store = std::make_shared<Store>(*cfg);
         lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix),
                                             std::chrono::milliseconds(cfg->lists_refresh_ms));
+        // Same lists in Redis: start from the copy in memory, so that a
+        // reload while Redis is down does not empty them.
+        if (same_prefix)
+            lists->adopt(*previous->lists);
         lists->start();
     }
     Keys keys(cfg->redis_prefix);

@@ -201,7 +201,7 @@ void Session::header(std::string_view name, std::string_view value)
                                [&](const auto& f) { return iequals(f.first, name); });
         if (it != d_tx.forged_headers.end())
             ++it->second;
-        else if (d_tx.forged_headers.size() < kMaxForgedNames)
+        else if (d_tx.forged_headers.size() < kMaxForgedNames || is_verdict_header(name))
             d_tx.forged_headers.emplace_back(std::string(name), 1);
         else // cannot remove them all: such a message has nothing to say in its favour
             d_tx.card.add("RAMPART_FORGED_HEADERS_FLOOD", kForgedFloodScore,
@@ -252,9 +252,15 @@ Outcome Session::eom(std::string_view queue_id)
     if (action != Action::tempfail)
         for (const Check* c : all_checks())
             c->record(category, ctx, writes);
-    if (!writes.empty())
-        if (auto r = d_rt->store->execute(writes); !r)
+    if (!writes.empty()) {
+        auto r = d_rt->store->execute(writes);
+        if (!r)
             log::debug("{}: redis: recording the verdict failed: {}", d_tx.queue_id, r.error().message);
+        else
+            for (const auto& reply : *r)
+                if (reply.is_error())
+                    log::warning("{}: redis: recording the verdict failed: {}", d_tx.queue_id, printable(reply.str));
+    }
 
     const char* action_name = to_string(action);
     sw.lap();

@@ -19,7 +19,8 @@
 //   One log line per message at decision time, queue id first:
 //     QID: client=IP helo=NAME from=<SENDER> rcpts=N category=C score=S
 //          action=A symbols=SYM(score),... ms=T
-//   (NOQUEUE when the MTA has not assigned a queue id yet).
+//   (NOQUEUE when the MTA has not assigned a queue id yet; from=- when the
+//   client was refused before any MAIL FROM).
 #pragma once
 
 #include "checks/check.hpp"

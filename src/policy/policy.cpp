@@ -38,6 +38,12 @@ bool is_rampart_header(std::string_view name)
            (name.size() >= 10 && iequals(name.substr(0, 10), "X-Rampart-"));
 }
 
+bool is_verdict_header(std::string_view name)
+{
+    return iequals(name, "X-Spam-Status") || iequals(name, "X-Spam-Score") || iequals(name, "X-Rampart-Category") ||
+           iequals(name, "X-Rampart-Symbols");
+}
+
 Outcome decide_outcome(const Config& cfg, const Transaction& tx, Category category, Action action)
 {
     Outcome out;

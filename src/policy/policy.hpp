@@ -20,6 +20,9 @@ Category categorize(const Config& cfg, const Scorecard& card, std::optional<Cate
 
 // True for the headers rampart writes, which are never trusted from outside.
 bool is_rampart_header(std::string_view name);
+// True for the verdict headers rampart adds itself (X-Spam-Status, X-Spam-Score,
+// X-Rampart-Category, X-Rampart-Symbols): removed from every message, whatever else it holds.
+bool is_verdict_header(std::string_view name);
 
 Outcome decide_outcome(const Config& cfg, const Transaction& tx, Category category, Action action);
 

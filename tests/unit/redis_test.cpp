@@ -282,3 +282,16 @@ TEST_CASE("the breaker opens when Redis dies and closes when it answers again")
     CHECK(store.execute(ping).ok());
     CHECK_FALSE(store.breaker_open());
 }
+
+TEST_CASE("a reload keeps the lists in memory even when the new Redis is unreachable")
+{
+    auto cfg = redis_config();
+    auto rt = Runtime::make(cfg);
+    list_add(*rt, ListKind::ip, true, "192.0.2.0/24");
+    auto moved = config("[redis]\nservers = [\"127.0.0.1:1\"]\nprefix = \"" + cfg->redis_prefix + "\"\n");
+    auto next = Runtime::make(moved, rt.get());
+    CHECK(next->store != rt->store);
+    CHECK(next->lists->ip(*IpAddress::parse("192.0.2.99")).block);
+    auto same = Runtime::make(redis_config(), next.get()); // another prefix: other lists
+    CHECK_FALSE(same->lists->ip(*IpAddress::parse("192.0.2.99")).block);
+}

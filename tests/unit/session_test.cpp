@@ -222,3 +222,19 @@ TEST_CASE("forged headers under too many names flood the message into spam")
     auto out = s.eom("Q");
     CHECK(out.answer.kind == Answer::Kind::reject); // 100 points: confirmed spam, rejected by default
 }
+
+TEST_CASE("verdict headers are removed even after a flood of other forged names")
+{
+    Session s(runtime(config(std::string(kNoRedisChecks) + "[action]\nconfirmed_spam = \"accept\"\n")));
+    s.connect(IpAddress::parse("192.0.2.10"), "x");
+    s.mail("<a@example.net>", "", "");
+    s.rcpt("<b@example.org>");
+    for (std::size_t i = 0; i < kMaxForgedNames + 1; ++i)
+        s.header("X-Rampart-" + std::to_string(i), "x");
+    s.header("X-Spam-Status", "No, score=-99");
+    s.header("X-Rampart-Category", "clean");
+    auto out = s.eom("Q");
+    CHECK(out.answer.kind == Answer::Kind::accept);
+    CHECK(find_edit(out, HeaderEdit::Op::remove, "X-Spam-Status"));
+    CHECK(find_edit(out, HeaderEdit::Op::remove, "X-Rampart-Category"));
+}
