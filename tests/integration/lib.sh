@@ -452,7 +452,8 @@ rt_wait_queue() {
 # rt_write_config FILE: a rampart config for this run. Settings come from
 # RT_CFG_* variables so a test can vary them:
 #   RT_CFG_ON_FAILURE (tempfail), RT_CFG_IP_MESSAGES ("120/1m"),
-#   RT_CFG_IP_BURST (60), RT_CFG_REFRESH_MS (500).
+#   RT_CFG_IP_BURST (60), RT_CFG_REFRESH_MS (500), RT_CFG_ACTION_CLEAN
+#   (accept).
 rt_write_config() {
 	cat >"$1" <<EOF
 # rampart configuration for an integration test run.
@@ -480,7 +481,7 @@ ip_messages_burst = ${RT_CFG_IP_BURST:-60}
 [action]
 confirmed_spam = "reject"
 spam = "tag"
-clean = "accept"
+clean = "${RT_CFG_ACTION_CLEAN:-accept}"
 EOF
 }
 
