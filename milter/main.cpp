@@ -309,6 +309,7 @@ int main(int argc, char** argv)
     if (milter::g_active_sessions > 0)
         log::warning("stopping with {} connection(s) still open; their MTAs apply milter_default_action",
                      milter::g_active_sessions.load());
+    milter::current_runtime()->store->flush_writes(); // verdict records still queued (bounded by redis.timeout_ms)
     if (socket.starts_with("unix:") || socket.starts_with("local:"))
         unlink(socket.substr(socket.find(':') + 1).c_str());
     log::info("stopped");

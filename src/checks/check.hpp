@@ -4,8 +4,9 @@
 //   A check acts in one or more SMTP phases. For each phase the engine asks
 //   every check that runs in it for its Redis commands (request), sends them
 //   all as one pipeline, then hands each check its own replies (decide).
-//   After the verdict, checks may queue writes (record) that go out as one
-//   more pipeline whose failure is logged, never fatal.
+//   After the verdict, checks may queue writes (record); they go out in the
+//   background (store/write_queue.hpp), so the MTA never waits for them, and
+//   their failure is logged, never fatal.
 //
 //   A check reads and writes the Client and Transaction facts and the
 //   scorecard; it may settle the message (allow, block, tempfail) by setting

@@ -252,16 +252,7 @@ Outcome Session::eom(std::string_view queue_id)
     if (action != Action::tempfail)
         for (const Check* c : all_checks())
             c->record(category, ctx, writes);
-    if (!writes.empty()) {
-        auto r = d_rt->store->execute(writes);
-        if (!r)
-            log::debug("{}: redis: recording the verdict failed: {}", d_tx.queue_id, r.error().message);
-        else
-            for (const auto& reply : *r)
-                if (reply.is_error())
-                    log::warning("{}: redis: recording the verdict failed: {}", d_tx.queue_id, printable(reply.str));
-    }
-
+    d_rt->store->post(std::move(writes)); // the MTA does not wait for the record
     const char* action_name = to_string(action);
     sw.lap();
     log_decision(to_string(category), d_tx.card.total(), action_name, d_tx.card.summary());

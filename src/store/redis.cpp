@@ -28,6 +28,12 @@ std::size_t Batch::add(std::vector<std::string> args)
     return d_commands.size() - 1;
 }
 
+void Batch::append(Batch&& other)
+{
+    for (auto& c : other.d_commands)
+        d_commands.push_back(std::move(c));
+}
+
 std::size_t Batch::eval(Script s, std::vector<std::string> keys, std::vector<std::string> argv)
 {
     Command c;
@@ -164,7 +170,7 @@ bool Store::same_settings(const Config& cfg) const
 
 StoreCounters Store::counters() const
 {
-    return {d_round_trips.load(), d_commands.load(), d_breaker.failures(), d_breaker.failed_fast()};
+    return {d_round_trips.load(), d_commands.load(), d_breaker.failures(), d_breaker.failed_fast(), d_writes.dropped()};
 }
 
 std::unique_ptr<Connection> Store::acquire(std::string& why)

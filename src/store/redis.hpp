@@ -21,6 +21,7 @@
 #include "store/breaker.hpp"
 #include "store/reply.hpp"
 #include "store/scripts.hpp"
+#include "store/write_queue.hpp"
 #include "util/error.hpp"
 
 #include <array>
@@ -42,6 +43,7 @@ class Batch {
 
     std::size_t add(std::vector<std::string> args);
     std::size_t eval(Script s, std::vector<std::string> keys, std::vector<std::string> argv);
+    void append(Batch&& other);
     bool empty() const { return d_commands.empty(); }
     std::size_t size() const { return d_commands.size(); }
     const std::vector<Command>& commands() const { return d_commands; }
@@ -57,6 +59,7 @@ struct StoreCounters {
     std::uint64_t commands = 0;
     std::uint64_t failures = 0;
     std::uint64_t failed_fast = 0;
+    std::uint64_t writes_dropped = 0;
 };
 
 class Store {
@@ -71,6 +74,10 @@ class Store {
     // serve (READONLY, OOM, LOADING, ...). Other error replies (a wrong
     // command or key type) are returned as such, for the caller to judge.
     Result<std::vector<Reply>> execute(const Batch& batch);
+
+    // Queues writes that nobody waits for (see write_queue.hpp).
+    void post(Batch batch) { d_writes.post(std::move(batch)); }
+    void flush_writes() { d_writes.flush(); }
 
     bool available() { return d_breaker.allow(); }
     bool breaker_open() const { return d_breaker.is_open(); }
@@ -100,6 +107,7 @@ class Store {
     std::array<std::string, kScriptCount> d_sha;
     std::atomic<std::uint64_t> d_round_trips{0};
     std::atomic<std::uint64_t> d_commands{0};
+    WriteQueue d_writes{*this}; // last: its thread stops before the rest goes
 };
 
 } // namespace rampart

@@ -223,6 +223,7 @@ TEST_CASE("reputation: an IP whose verdicts were spam scores as spam at connect"
         send(rt, test_message); // GTUBE forces its category: it says nothing of the sender
     Message m;
     CHECK(find_edit(send(rt, m).eom, HeaderEdit::Op::add, "X-Spam-Status")->value == "No, score=0.00");
+    rt->store->flush_writes();
 
     Batch seed; // six spam verdicts, as the end-of-message pipeline records them
     for (int i = 0; i < 6; ++i)
@@ -245,8 +246,10 @@ TEST_CASE("reputation: a clean history scores below zero")
     auto rt = runtime(redis_config("[reputation]\nmin_messages = 3\n"));
     Message m;
     m.ip = "203.0.113.9";
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < 3; ++i) {
         send(rt, m);
+        rt->store->flush_writes();
+    }
     auto r = send(rt, m);
     CHECK(find_edit(r.eom, HeaderEdit::Op::add, "X-Spam-Status")->value == "No, score=-4.50");
 }
@@ -259,8 +262,9 @@ TEST_CASE("one message costs at most three Redis round trips")
     m.rcpts = {"<a@example.org>", "<b@example.org>", "<c@example.org>"};
     auto r = send(rt, m);
     CHECK(r.eom.answer.kind == Answer::Kind::accept);
-    const auto trips = rt->store->counters().round_trips - before;
-    CHECK(trips == 3); // connect, MAIL, end-of-message record
+    CHECK(rt->store->counters().round_trips - before == 2); // connect, MAIL: all the MTA waits for
+    rt->store->flush_writes();
+    CHECK(rt->store->counters().round_trips - before == 3); // and the verdict's record, sent behind
 }
 
 TEST_CASE("the breaker opens when Redis dies and closes when it answers again")
