@@ -73,8 +73,7 @@ Outcome decide_outcome(const Config& cfg, const Transaction& tx, Category catego
     out.edits.push_back({HeaderEdit::Op::add, "X-Spam-Score", 0, fmt::format("{:.2f}", score)});
     out.edits.push_back({HeaderEdit::Op::add, "X-Rampart-Category", 0, to_string(category)});
     const auto symbols = tx.card.summary();
-    if (!symbols.empty())
-        out.edits.push_back({HeaderEdit::Op::add, "X-Rampart-Symbols", 0, symbols});
+    out.edits.push_back({HeaderEdit::Op::add, "X-Rampart-Symbols", 0, symbols.empty() ? "none" : symbols});
     const auto& prefix = cfg.tag_subject_prefix;
     if (is_spam && !prefix.empty() && !tx.subject_too_long) {
         if (!tx.has_subject)
