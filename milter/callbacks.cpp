@@ -255,6 +255,13 @@ sfsistat on_abort(SMFICTX* ctx)
 
 sfsistat on_close(SMFICTX* ctx)
 {
+    if (Connection* c = conn_of(ctx)) {
+        try {
+            c->session.close();
+        } catch (const std::exception& e) {
+            log::error("internal error at close: {}", e.what());
+        }
+    }
     delete conn_of(ctx);
     smfi_setpriv(ctx, nullptr);
     return SMFIS_CONTINUE;

@@ -46,6 +46,8 @@ class Check {
     virtual void request(Phase, const Context&, Batch&) const {}
     virtual void decide(Phase p, Context& ctx, std::span<const Reply> replies) const = 0;
     virtual void record(Category, const Context&, Batch&) const {}
+    // Writes when the SMTP connection closes, sent in the background like record's.
+    virtual void close(const Context&, Batch&) const {}
 };
 
 // Every check, in the order they run within a phase.

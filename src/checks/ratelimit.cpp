@@ -1,20 +1,25 @@
 // NAME
 //   ratelimit.cpp - connection and message rate limits per client IP, network and sender
 // SUMMARY
-//   Counts connections per client IP and per client network at connect, and
-//   messages per client IP, per network and per envelope sender at MAIL
-//   FROM, with the GCRA script (store/scripts/gcra.lua): a steady rate plus a
-//   burst, atomic in Redis, shared by the whole fleet. Over a limit, MAIL
-//   FROM gets a 451 4.7.1 tempfail (reply.ratelimit); a legitimate sender
-//   retries later, a bot's burst is cut.
+//   Counts connections per client IP and per client network, and messages
+//   per client IP, per network and per envelope sender, with the GCRA script
+//   (store/scripts/gcra.lua): a steady rate plus a burst, atomic in Redis,
+//   shared by the whole fleet. Over a limit, MAIL FROM gets a 451 4.7.1
+//   tempfail (reply.ratelimit); a legitimate sender retries later, a bot's
+//   burst is cut. A connection over its limit is refused every MAIL FROM.
+//
+//   Connect costs no Redis round trip: a connection is counted in the
+//   pipeline of its first MAIL FROM, where its answer is given anyway, or,
+//   if it never sends one, when it closes (in the background).
 // PHASES
-//   connect (connection counters; the answer waits for MAIL FROM), mail.
-//   One EVALSHA per counter family, sent in the phase's single pipeline.
+//   mail: one EVALSHA per counter family (connection counters on the first
+//   MAIL only, message counters, sender counter), all in the phase's single
+//   pipeline; close: the connection counters of a connection without MAIL.
 // REDIS KEYS
 //   PREFIX{NET}:rate:conn:ip:IP, PREFIX{NET}:rate:conn:net,
 //   PREFIX{NET}:rate:msg:ip:IP, PREFIX{NET}:rate:msg:net,
-//   PREFIX{SENDER}:rate:msg:from - strings holding the GCRA time in ms;
-//   each expires when its counter is idle again.
+//   PREFIX{SENDER}:rate:msg:from - strings holding the GCRA time in
+//   microseconds; each expires when its counter is idle again.
 // SYMBOLS
 //   RAMPART_RATE_IP_CONN, RAMPART_RATE_NET_CONN, RAMPART_RATE_IP_MSG,
 //   RAMPART_RATE_NET_MSG, RAMPART_RATE_SENDER (0; the message is tempfailed)
@@ -38,94 +43,108 @@ struct Counter {
     std::int64_t burst;
 };
 
+// Counters that one script call checks together (they share a hash tag).
+struct Group {
+    bool connection = false; // the connection counters
+    std::vector<Counter> counters;
+};
+
 class RateLimitCheck final : public Check {
   public:
     std::string_view name() const override { return "ratelimit"; }
 
-    bool runs_in(Phase p, const Config& cfg) const override
-    {
-        return cfg.ratelimit_enabled && (p == Phase::connect || p == Phase::mail);
-    }
-    bool answers_in(Phase p, const Config& cfg) const override { return cfg.ratelimit_enabled && p == Phase::mail; }
+    bool runs_in(Phase p, const Config& cfg) const override { return cfg.ratelimit_enabled && p == Phase::mail; }
     bool uses_redis(Phase p, const Config& cfg) const override { return runs_in(p, cfg); }
 
-    void request(Phase p, const Context& ctx, Batch& batch) const override
+    void request(Phase, const Context& ctx, Batch& batch) const override
     {
-        for (const auto& group : groups(p, ctx)) {
-            std::vector<std::string> keys, argv;
-            for (const auto& c : group) {
-                keys.push_back(c.key);
-                argv.push_back(std::to_string(c.rate->interval_us()));
-                argv.push_back(std::to_string(c.burst));
-            }
-            if (!keys.empty())
-                batch.eval(Script::gcra, std::move(keys), std::move(argv));
-        }
+        for (const auto& g : groups(ctx))
+            add_call(g, batch);
     }
 
-    void decide(Phase p, Context& ctx, std::span<const Reply> replies) const override
+    void decide(Phase, Context& ctx, std::span<const Reply> replies) const override
     {
-        std::size_t i = 0;
-        for (const auto& group : groups(p, ctx)) {
-            if (group.empty())
-                continue;
-            if (i >= replies.size())
-                return;
-            const Reply& r = replies[i++];
+        const auto gs = groups(ctx);
+        ctx.client.connection_counted = true;
+        for (std::size_t i = 0; i < gs.size() && i < replies.size(); ++i) {
+            const Reply& r = replies[i];
             if (r.type != Reply::Type::array || r.elements.size() != 2)
                 continue; // 0: every counter had room
             const auto idx = r.elements[0].as_integer(0) - 1;
-            if (idx < 0 || static_cast<std::size_t>(idx) >= group.size())
+            if (idx < 0 || static_cast<std::size_t>(idx) >= gs[i].counters.size())
                 continue;
-            const Counter& over = group[static_cast<std::size_t>(idx)];
-            const auto detail = fmt::format("retry in {} ms", r.elements[1].as_integer(0));
-            if (p == Phase::connect) {
-                ctx.client.card.add(over.symbol, 0, detail);
-                ctx.client.pending_answer = Answer::tempfail(ctx.cfg.reply_ratelimit);
-            } else {
-                ctx.tx.card.add(over.symbol, 0, detail);
-                ctx.tx.answer = Answer::tempfail(ctx.cfg.reply_ratelimit);
-            }
+            const Counter& over = gs[i].counters[static_cast<std::size_t>(idx)];
+            ctx.tx.card.add(over.symbol, 0, fmt::format("retry in {} ms", r.elements[1].as_integer(0)));
+            ctx.tx.answer = Answer::tempfail(ctx.cfg.reply_ratelimit);
+            if (gs[i].connection) // every later MAIL of this connection is refused too
+                ctx.client.pending_answer = ctx.tx.answer;
         }
     }
 
-  private:
-    // The counters of a phase, grouped by hash tag: each group is one script call.
-    static std::vector<std::vector<Counter>> groups(Phase p, const Context& ctx)
+    void close(const Context& ctx, Batch& batch) const override
     {
-        std::vector<std::vector<Counter>> out;
+        if (!ctx.cfg.ratelimit_enabled || ctx.client.connection_counted || !ctx.client.ip || ctx.client.allowed)
+            return;
+        add_call(connection_group(ctx), batch);
+    }
+
+  private:
+    static void add_call(const Group& g, Batch& batch)
+    {
+        if (g.counters.empty())
+            return;
+        std::vector<std::string> keys, argv;
+        for (const auto& c : g.counters) {
+            keys.push_back(c.key);
+            argv.push_back(std::to_string(c.rate->interval_us()));
+            argv.push_back(std::to_string(c.burst));
+        }
+        batch.eval(Script::gcra, std::move(keys), std::move(argv));
+    }
+
+    static void add(Group& g, const char* sym, std::string key, const Rate& rate, std::int64_t burst)
+    {
+        if (rate.enabled())
+            g.counters.push_back({sym, std::move(key), &rate, burst});
+    }
+
+    static Group connection_group(const Context& ctx)
+    {
+        Group g{true, {}};
+        const Config& cfg = ctx.cfg;
+        const auto& ip = *ctx.client.ip;
+        add(g, "RAMPART_RATE_IP_CONN", ctx.rt.keys.conn_rate_ip(ip, ctx.client.net), cfg.ratelimit_ip_connections,
+            cfg.ratelimit_ip_connections_burst);
+        add(g, "RAMPART_RATE_NET_CONN", ctx.rt.keys.conn_rate_net(ctx.client.net), cfg.ratelimit_net_connections,
+            cfg.ratelimit_net_connections_burst);
+        return g;
+    }
+
+    // The script calls of a MAIL FROM, in the order they are sent; only
+    // groups with counters, so that requests and replies line up.
+    static std::vector<Group> groups(const Context& ctx)
+    {
+        std::vector<Group> out;
         if (!ctx.client.ip)
             return out;
         const Config& cfg = ctx.cfg;
         const Keys& keys = ctx.rt.keys;
         const IpAddress& ip = *ctx.client.ip;
         const Cidr& net = ctx.client.net;
-        std::vector<Counter> by_net;
-        const auto add = [](std::vector<Counter>& g, const char* sym, std::string key, const Rate& rate,
-                            std::int64_t burst) {
-            if (rate.enabled())
-                g.push_back({sym, std::move(key), &rate, burst});
-        };
-        if (p == Phase::connect) {
-            add(by_net, "RAMPART_RATE_IP_CONN", keys.conn_rate_ip(ip, net), cfg.ratelimit_ip_connections,
-                cfg.ratelimit_ip_connections_burst);
-            add(by_net, "RAMPART_RATE_NET_CONN", keys.conn_rate_net(net), cfg.ratelimit_net_connections,
-                cfg.ratelimit_net_connections_burst);
-            out.push_back(std::move(by_net));
-            return out;
-        }
-        if (ctx.client.pending_answer.settles())
-            return out; // already over the connection limit: the answer is known
-        add(by_net, "RAMPART_RATE_IP_MSG", keys.msg_rate_ip(ip, net), cfg.ratelimit_ip_messages,
+        if (!ctx.client.connection_counted)
+            out.push_back(connection_group(ctx));
+        Group messages;
+        add(messages, "RAMPART_RATE_IP_MSG", keys.msg_rate_ip(ip, net), cfg.ratelimit_ip_messages,
             cfg.ratelimit_ip_messages_burst);
-        add(by_net, "RAMPART_RATE_NET_MSG", keys.msg_rate_net(net), cfg.ratelimit_net_messages,
+        add(messages, "RAMPART_RATE_NET_MSG", keys.msg_rate_net(net), cfg.ratelimit_net_messages,
             cfg.ratelimit_net_messages_burst);
-        out.push_back(std::move(by_net));
-        std::vector<Counter> by_sender;
+        out.push_back(std::move(messages));
+        Group sender;
         if (!ctx.tx.sender.empty())
-            add(by_sender, "RAMPART_RATE_SENDER", keys.msg_rate_sender(ctx.tx.sender), cfg.ratelimit_sender_messages,
+            add(sender, "RAMPART_RATE_SENDER", keys.msg_rate_sender(ctx.tx.sender), cfg.ratelimit_sender_messages,
                 cfg.ratelimit_sender_messages_burst);
-        out.push_back(std::move(by_sender));
+        out.push_back(std::move(sender));
+        std::erase_if(out, [](const Group& g) { return g.counters.empty(); });
         return out;
     }
 };

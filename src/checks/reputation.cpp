@@ -2,8 +2,10 @@
 //   reputation.cpp - IP and network reputation from past verdicts
 // SUMMARY
 //   Every message's verdict is added to decayed clean/spam counts of its
-//   client IP and client network (half-life reputation.half_life_s). At
-//   connect the counts are read back; once an IP (or network) has at least
+//   client IP and client network (half-life reputation.half_life_s). The
+//   counts are read back once per connection, in the pipeline of its first
+//   MAIL FROM (connect itself costs no Redis round trip), and apply to every
+//   message of the connection; once an IP (or network) has at least
 //   reputation.min_messages decayed verdicts, its spam share s scores
 //     RAMPART_REP_IP_SPAM   = ip_weight  * (2s - 1)  when s > 0.5
 //     RAMPART_REP_IP_CLEAN  = -ip_weight * (1 - 2s)  when s < 0.5
@@ -14,8 +16,9 @@
 //   weights together stay below category.spam_score, so that reputation
 //   alone never makes a message spam and then feeds on its own verdict.
 // PHASES
-//   connect (read, one EVALSHA in the connect pipeline), eom (record, one
-//   EVALSHA after the verdict; its failure is logged, never fatal).
+//   mail (read, one EVALSHA in the MAIL FROM pipeline, first MAIL only), eom
+//   (record, one EVALSHA sent in the background after the verdict; its
+//   failure is logged, never fatal).
 // REDIS KEYS
 //   PREFIX{NET}:rep:ip:IP, PREFIX{NET}:rep:net - hashes c, s, t; TTL reputation.ttl_s
 // SYMBOLS
@@ -37,13 +40,13 @@ class ReputationCheck final : public Check {
   public:
     std::string_view name() const override { return "reputation"; }
 
-    bool runs_in(Phase p, const Config& cfg) const override { return cfg.reputation_enabled && p == Phase::connect; }
+    bool runs_in(Phase p, const Config& cfg) const override { return cfg.reputation_enabled && p == Phase::mail; }
     bool answers_in(Phase, const Config&) const override { return false; }
     bool uses_redis(Phase p, const Config& cfg) const override { return runs_in(p, cfg); }
 
     void request(Phase, const Context& ctx, Batch& batch) const override
     {
-        if (!ctx.client.ip)
+        if (!ctx.client.ip || ctx.client.reputation_read)
             return;
         batch.eval(Script::reputation_read, keys(ctx), {std::to_string(ctx.cfg.reputation_half_life_s)});
     }
@@ -52,6 +55,7 @@ class ReputationCheck final : public Check {
     {
         if (replies.empty() || replies[0].elements.size() != 4)
             return;
+        ctx.client.reputation_read = true;
         const auto& e = replies[0].elements;
         score(ctx, e[0].as_integer() / 1000.0, e[1].as_integer() / 1000.0, ctx.cfg.reputation_ip_weight, "IP");
         score(ctx, e[2].as_integer() / 1000.0, e[3].as_integer() / 1000.0, ctx.cfg.reputation_net_weight, "NET");

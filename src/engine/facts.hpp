@@ -36,9 +36,11 @@ struct Client {
     std::string helo;
     Scorecard card;        // symbols that apply to every message of the connection
     Answer answer;         // a connection-wide answer (block-listed client, Redis down at connect)
-    Answer pending_answer; // an answer given at the next MAIL (connection rate over limit)
+    Answer pending_answer; // an answer given to every later MAIL (connection rate over limit)
     bool allowed = false;  // allow-listed client: every message is clean
     bool redis_failed = false;
+    bool connection_counted = false; // the connection rate counters have seen this connection
+    bool reputation_read = false;    // the client's reputation is on the card
 };
 
 struct Transaction {

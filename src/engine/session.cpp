@@ -39,8 +39,6 @@ StepNeeds step_needs(const Config& cfg)
         n.reply_rcpt |= c->answers_in(Phase::rcpt, cfg);
         n.body |= c->runs_in(Phase::body, cfg);
     }
-    // A connection-wide answer found at connect (rate over limit) is given at MAIL.
-    n.reply_mail |= n.reply_connect;
     return n;
 }
 
@@ -258,6 +256,15 @@ Outcome Session::eom(std::string_view queue_id)
     log_decision(to_string(category), d_tx.card.total(), action_name, d_tx.card.summary());
     d_in_message = false;
     return out;
+}
+
+void Session::close()
+{
+    Context ctx = context();
+    Batch writes;
+    for (const Check* c : all_checks())
+        c->close(ctx, writes);
+    d_rt->store->post(std::move(writes));
 }
 
 void Session::abort()

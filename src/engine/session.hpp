@@ -57,6 +57,8 @@ class Session {
     Outcome eom(std::string_view queue_id);
     // The MTA dropped the message (RSET, error, another MAIL): forget it.
     void abort();
+    // The SMTP connection ended: checks queue what they count at close.
+    void close();
     void set_queue_id(std::string_view qid);
 
   private:

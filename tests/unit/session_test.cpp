@@ -149,18 +149,18 @@ TEST_CASE("categories follow the thresholds")
     CHECK(card.summary() == "B(9.00),A(6.00)");
 }
 
-TEST_CASE("Redis unreachable: on_failure=tempfail tempfails at connect, then the breaker fails fast")
+TEST_CASE("Redis unreachable: on_failure=tempfail tempfails at MAIL FROM, then the breaker fails fast")
 {
     auto cfg = config("[redis]\nservers = [\"127.0.0.1:1\"]\nbreaker_failures = 2\nbreaker_cooldown_ms = 60000\n");
     auto rt = runtime(cfg);
     for (int i = 0; i < 3; ++i) {
         Session s(rt);
-        const Answer a = s.connect(IpAddress::parse("192.0.2.10"), "x");
+        CHECK(s.connect(IpAddress::parse("192.0.2.10"), "x").kind == Answer::Kind::proceed); // no Redis at connect
+        const Answer a = s.mail("<a@example.net>", "", "");
         CHECK(a.kind == Answer::Kind::tempfail);
         CHECK(a.code == "451");
         CHECK(a.xcode == "4.7.1");
-        // Later steps keep the connection-wide answer.
-        CHECK(s.mail("<a@example.net>", "", "").kind == Answer::Kind::tempfail);
+        CHECK(a.text == "Service temporarily unavailable, try again later");
     }
     CHECK(rt->store->breaker_open());
     CHECK(rt->store->counters().failed_fast >= 1);
