@@ -2,9 +2,11 @@
 //   callbacks.cpp - libmilter callbacks to Session calls
 // DESCRIPTION
 //   Negotiation asks only for the steps the enabled checks need, and for
-//   "no reply" (SMFIP_NR_*) on every step where rampart never answers early,
-//   so the MTA streams them without waiting. A step granted as no-reply must
-//   return SMFIS_NOREPLY whatever happens in it.
+//   "no reply" (SMFIP_NR_*) on every step where rampart will not answer
+//   early on this connection (e.g. HELO while the HELO block list is
+//   empty), so the MTA streams them without waiting. A step granted as
+//   no-reply must return SMFIS_NOREPLY whatever happens in it; an answer
+//   found there is given at the next step with a reply.
 //
 //   Postfix and Sendmail differ in which macros come when: the queue id
 //   ("i") comes at MAIL FROM from Sendmail but, by default, only from DATA
@@ -111,7 +113,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     Connection* c = ensure_conn(ctx);
     if (c == nullptr)
         return SMFIS_REJECT;
-    const StepNeeds needs = step_needs(c->session.config());
+    const StepNeeds needs = step_needs(c->session.runtime());
     *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
     unsigned long want = SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NOUNKNOWN | SMFIP_NODATA;
     if (!needs.reply_connect)
@@ -122,7 +124,9 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
         want |= SMFIP_NR_MAIL;
     if (!needs.reply_rcpt)
         want |= SMFIP_NR_RCPT;
-    want |= needs.body ? SMFIP_SKIP : SMFIP_NOBODY;
+    // The body streams without replies: a reply per chunk costs more than
+    // skipping the rest of the rare message decided early would save.
+    want |= needs.body ? SMFIP_NR_BODY : SMFIP_NOBODY;
     c->protocol = f1 & want;
     *pf1 = c->protocol;
     *pf2 = 0;

@@ -38,9 +38,12 @@ class Check {
     virtual ~Check() = default;
     virtual std::string_view name() const = 0;
     virtual bool runs_in(Phase p, const Config& cfg) const = 0;
-    // True when the check may answer the MTA early in this phase (so the
-    // phase cannot be negotiated as "no reply").
-    virtual bool answers_in(Phase p, const Config& cfg) const { return runs_in(p, cfg); }
+    // True when the check may answer the MTA early in this phase, so that
+    // the phase cannot be negotiated as "no reply". Asked once per SMTP
+    // connection, with what the Runtime holds then (e.g. whether a block
+    // list has entries); an answer found in a phase without a reply is
+    // given at the next phase that has one, at the latest at end of message.
+    virtual bool answers_in(Phase p, const Runtime& rt) const;
     // True when the check reaches Redis in this phase.
     virtual bool uses_redis(Phase, const Config&) const { return false; }
     virtual void request(Phase, const Context&, Batch&) const {}

@@ -68,7 +68,7 @@ std::optional<std::string> NameSet::find(std::string_view value) const
 }
 
 ListCache::ListCache(std::shared_ptr<Store> store, Keys keys, std::chrono::milliseconds refresh)
-    : d_store(std::move(store)), d_keys(std::move(keys)), d_refresh(refresh), d_lists(std::make_shared<Lists>())
+    : d_store(std::move(store)), d_keys(std::move(keys)), d_refresh(refresh), d_lists(std::make_shared<const Lists>())
 {
 }
 
@@ -83,12 +83,7 @@ ListCache::~ListCache()
         d_thread.join();
 }
 
-void ListCache::adopt(const ListCache& other)
-{
-    auto lists = other.current();
-    std::lock_guard lock(d_mutex);
-    d_lists = std::move(lists);
-}
+void ListCache::adopt(const ListCache& other) { d_lists.store(other.current()); }
 
 void ListCache::start()
 {
@@ -103,11 +98,7 @@ void ListCache::start()
     });
 }
 
-std::shared_ptr<const ListCache::Lists> ListCache::current() const
-{
-    std::lock_guard lock(d_mutex);
-    return d_lists;
-}
+std::shared_ptr<const ListCache::Lists> ListCache::current() const { return d_lists.load(); }
 
 bool ListCache::loaded() const { return current()->version >= 0; }
 
@@ -160,15 +151,20 @@ bool ListCache::refresh()
             ++i;
         }
     }
-    {
-        std::lock_guard lock(d_mutex);
-        d_lists = std::move(next);
-    }
+    d_lists.store(std::move(next));
     if (d_failing)
         log::warning("lists: Redis answers again");
     d_failing = false;
     log::info("lists: loaded version {} ({} entries)", version, entries);
     return true;
+}
+
+bool ListCache::has_block(ListKind kind) const
+{
+    const auto lists = current();
+    if (kind == ListKind::ip)
+        return lists->ip[1].size() > 0;
+    return lists->names[1][static_cast<int>(kind) - 1].size() > 0;
 }
 
 ListMatch ListCache::ip(const IpAddress& a) const

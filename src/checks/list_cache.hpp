@@ -16,6 +16,7 @@
 #include "net/address.hpp"
 #include "store/keys.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -71,10 +72,11 @@ class ListCache {
 
     void adopt(const ListCache& other); // takes the lists of other as its starting copy
     void start();                       // polls in a thread of its own until destroyed
-    bool refresh(); // one poll; true when the lists are current
+    bool refresh();                     // one poll; true when the lists are current
     bool loaded() const;
 
     ListMatch ip(const IpAddress& a) const;
+    bool has_block(ListKind kind) const;
     ListMatch name(ListKind kind, std::string_view value) const;
 
   private:
@@ -88,8 +90,7 @@ class ListCache {
     std::shared_ptr<Store> d_store;
     Keys d_keys;
     std::chrono::milliseconds d_refresh;
-    mutable std::mutex d_mutex;
-    std::shared_ptr<const Lists> d_lists;
+    std::atomic<std::shared_ptr<const Lists>> d_lists;
     bool d_failing = false;
     std::mutex d_stop_mutex;
     std::condition_variable d_stop_cv;

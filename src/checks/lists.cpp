@@ -5,6 +5,10 @@
 //   message as clean; a block-listed one is rejected at the earliest phase
 //   where it is known: the client at connect, the HELO name at HELO, the
 //   sender at MAIL FROM, a recipient at its RCPT TO (that recipient only).
+//   A phase is negotiated with a reply only while its block list has
+//   entries; an entry added during a connection that negotiated without
+//   one is answered at the next phase with a reply (for a recipient: not
+//   for that connection).
 // PHASES
 //   connect, helo, mail, rcpt. No Redis round trip: lookups use ListCache,
 //   which polls Redis in the background.
@@ -30,6 +34,20 @@ class ListsCheck final : public Check {
     bool runs_in(Phase p, const Config& cfg) const override
     {
         return cfg.lists_enabled && (p == Phase::connect || p == Phase::helo || p == Phase::mail || p == Phase::rcpt);
+    }
+
+    // Only a block list with entries needs a reply (allow lists never answer early).
+    bool answers_in(Phase p, const Runtime& rt) const override
+    {
+        if (!runs_in(p, *rt.config))
+            return false;
+        switch (p) {
+        case Phase::connect: return rt.lists->has_block(ListKind::ip);
+        case Phase::helo: return rt.lists->has_block(ListKind::helo);
+        case Phase::mail: return rt.lists->has_block(ListKind::from);
+        case Phase::rcpt: return rt.lists->has_block(ListKind::rcpt);
+        default: return false;
+        }
     }
 
     void decide(Phase p, Context& ctx, std::span<const Reply>) const override

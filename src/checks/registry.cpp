@@ -5,12 +5,16 @@
 //   any counter is spent on it.
 #include "checks/check.hpp"
 
+#include "engine/runtime.hpp"
+
 namespace rampart {
 
 const Check& lists_check();
 const Check& ratelimit_check();
 const Check& reputation_check();
 const Check& gtube_check();
+
+bool Check::answers_in(Phase p, const Runtime& rt) const { return runs_in(p, *rt.config); }
 
 std::span<const Check* const> all_checks()
 {

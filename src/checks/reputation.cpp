@@ -41,7 +41,7 @@ class ReputationCheck final : public Check {
     std::string_view name() const override { return "reputation"; }
 
     bool runs_in(Phase p, const Config& cfg) const override { return cfg.reputation_enabled && p == Phase::mail; }
-    bool answers_in(Phase, const Config&) const override { return false; }
+    bool answers_in(Phase, const Runtime&) const override { return false; }
     bool uses_redis(Phase p, const Config& cfg) const override { return runs_in(p, cfg); }
 
     void request(Phase, const Context& ctx, Batch& batch) const override

@@ -29,14 +29,15 @@ class Stopwatch {
 
 } // namespace
 
-StepNeeds step_needs(const Config& cfg)
+StepNeeds step_needs(const Runtime& rt)
 {
+    const Config& cfg = *rt.config;
     StepNeeds n;
     for (const Check* c : all_checks()) {
-        n.reply_connect |= c->answers_in(Phase::connect, cfg) || c->uses_redis(Phase::connect, cfg);
-        n.reply_helo |= c->answers_in(Phase::helo, cfg);
-        n.reply_mail |= c->answers_in(Phase::mail, cfg) || c->uses_redis(Phase::mail, cfg);
-        n.reply_rcpt |= c->answers_in(Phase::rcpt, cfg);
+        n.reply_connect |= c->answers_in(Phase::connect, rt) || c->uses_redis(Phase::connect, cfg);
+        n.reply_helo |= c->answers_in(Phase::helo, rt) || c->uses_redis(Phase::helo, cfg);
+        n.reply_mail |= c->answers_in(Phase::mail, rt) || c->uses_redis(Phase::mail, cfg);
+        n.reply_rcpt |= c->answers_in(Phase::rcpt, rt) || c->uses_redis(Phase::rcpt, cfg);
         n.body |= c->runs_in(Phase::body, cfg);
     }
     return n;
@@ -234,6 +235,13 @@ Outcome Session::eom(std::string_view queue_id)
     Stopwatch sw(d_tx);
     set_queue_id(queue_id);
     const Config& cfg = config();
+    // An answer found at a step negotiated without a reply is given now.
+    if (const Answer& early = d_client.answer.settles() ? d_client.answer : d_tx.answer; early.settles()) {
+        Outcome out;
+        out.answer = early;
+        d_in_message = false;
+        return out;
+    }
     run(Phase::eom);
     for (const auto& s : d_client.card.symbols())
         d_tx.card.add(s.name, s.score, s.detail);

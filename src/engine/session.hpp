@@ -39,7 +39,7 @@ struct StepNeeds {
     bool reply_connect = false, reply_helo = false, reply_mail = false, reply_rcpt = false;
     bool body = false;
 };
-StepNeeds step_needs(const Config& cfg);
+StepNeeds step_needs(const Runtime& rt);
 
 class Session {
   public:

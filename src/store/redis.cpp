@@ -219,12 +219,7 @@ std::unique_ptr<Connection> Store::acquire(std::string& why)
                 continue;
             }
         }
-        bool need_scripts = false;
-        {
-            std::lock_guard lock(d_mutex);
-            need_scripts = d_sha[0].empty();
-        }
-        if (need_scripts && !load_scripts(*c, why))
+        if (!d_have_sha.load(std::memory_order_acquire) && !load_scripts(*c, why))
             continue;
         return c;
     }
@@ -255,17 +250,16 @@ bool Store::load_scripts(Connection& c, std::string& why)
         sha[i] = r->str;
     }
     std::lock_guard lock(d_mutex);
-    d_sha = sha;
+    if (!d_have_sha.load(std::memory_order_relaxed)) {
+        d_sha = sha;
+        d_have_sha.store(true, std::memory_order_release);
+    }
     return true;
 }
 
 Result<std::vector<Reply>> Store::send(Connection& c, const Batch& batch)
 {
-    std::array<std::string, kScriptCount> sha;
-    {
-        std::lock_guard lock(d_mutex);
-        sha = d_sha;
-    }
+    const auto& sha = d_sha; // fixed once d_have_sha (acquire() saw to it)
     static const std::string evalsha = "EVALSHA";
     for (const auto& cmd : batch.commands()) {
         if (cmd.script < 0) {

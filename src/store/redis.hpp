@@ -102,9 +102,12 @@ class Store {
     std::int64_t d_breaker_cooldown_ms;
 
     Breaker d_breaker;
-    std::mutex d_mutex; // guards d_idle and d_sha
+    std::mutex d_mutex; // guards d_idle, and d_sha until d_have_sha
     std::vector<std::unique_ptr<Connection>> d_idle;
+    // A script's SHA1 depends only on its source: once known, it never changes,
+    // even when a restarted Redis must be sent the scripts again.
     std::array<std::string, kScriptCount> d_sha;
+    std::atomic<bool> d_have_sha{false};
     std::atomic<std::uint64_t> d_round_trips{0};
     std::atomic<std::uint64_t> d_commands{0};
     WriteQueue d_writes{*this}; // last: its thread stops before the rest goes

@@ -33,9 +33,12 @@ void WriteQueue::post(Batch batch)
             d_dropping = true;
             return;
         }
+        const bool was_empty = d_queue.empty();
         d_queue.push_back(std::move(batch));
         if (!d_thread.joinable()) // started on first use: rampartctl and tests need no thread
             d_thread = std::thread([this] { run(); });
+        if (!was_empty)
+            return; // the sender is already awake or about to be
     }
     d_wake.notify_one();
 }
@@ -43,7 +46,10 @@ void WriteQueue::post(Batch batch)
 void WriteQueue::flush()
 {
     std::unique_lock lock(d_mutex);
+    d_flushing = true;
+    d_wake.notify_one(); // cut the gathering wait short
     d_idle.wait(lock, [this] { return (d_queue.empty() && !d_sending) || !d_thread.joinable(); });
+    d_flushing = false;
 }
 
 std::uint64_t WriteQueue::dropped() const
@@ -59,6 +65,7 @@ void WriteQueue::run()
         d_wake.wait(lock, [this] { return d_stop || !d_queue.empty(); });
         if (d_queue.empty()) // stopping, and nothing left
             return;
+        d_wake.wait_for(lock, kGather, [this] { return d_stop || d_flushing; });
         send_some(lock);
     }
 }

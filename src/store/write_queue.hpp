@@ -10,6 +10,7 @@
 //   shutdown); the destructor flushes too.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -26,6 +27,9 @@ class WriteQueue {
   public:
     static constexpr std::size_t kMaxQueued = 10000;
     static constexpr std::size_t kMaxCommandsPerPipeline = 4096;
+    // After waking, the sender waits this long for more writes to share the
+    // round trip: under load, one pipeline per this interval, not per message.
+    static constexpr std::chrono::milliseconds kGather{2};
 
     explicit WriteQueue(Store& store);
     ~WriteQueue();
@@ -47,6 +51,7 @@ class WriteQueue {
     std::condition_variable d_idle;
     std::deque<Batch> d_queue;
     bool d_sending = false;
+    bool d_flushing = false;
     bool d_stop = false;
     bool d_dropping = false;
     std::uint64_t d_dropped = 0;

@@ -13,6 +13,7 @@ namespace {
 std::atomic<Level> g_level{Level::info};
 std::string g_ident = "rampart";
 bool g_stderr = true;
+long g_pid = static_cast<long>(getpid());
 std::mutex g_stderr_mutex;
 
 int priority(Level l)
@@ -43,6 +44,7 @@ void open(std::string_view ident, int facility, bool to_stderr)
 {
     g_ident = std::string(ident);
     g_stderr = to_stderr;
+    g_pid = static_cast<long>(getpid()); // after a fork to the background
     openlog(g_ident.c_str(), LOG_PID | LOG_NDELAY, facility);
 }
 
@@ -56,7 +58,7 @@ void write(Level l, std::string_view text)
     syslog(priority(l), "%.*s", static_cast<int>(text.size()), text.data());
     if (g_stderr) {
         std::lock_guard lock(g_stderr_mutex);
-        std::fprintf(stderr, "%s[%ld]: %s: %.*s\n", g_ident.c_str(), static_cast<long>(getpid()), name(l),
+        std::fprintf(stderr, "%s[%ld]: %s: %.*s\n", g_ident.c_str(), g_pid, name(l),
                      static_cast<int>(text.size()), text.data());
         std::fflush(stderr);
     }

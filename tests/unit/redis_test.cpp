@@ -316,3 +316,36 @@ TEST_CASE("a reload keeps the lists in memory even when the new Redis is unreach
     auto same = Runtime::make(redis_config(), next.get()); // another prefix: other lists
     CHECK_FALSE(same->lists->ip(*IpAddress::parse("192.0.2.99")).block);
 }
+
+TEST_CASE("a phase asks for a reply only while its block list has entries")
+{
+    auto rt = runtime(redis_config());
+    REQUIRE(rt->lists->refresh());
+    CHECK_FALSE(step_needs(*rt).reply_connect);
+    CHECK_FALSE(step_needs(*rt).reply_helo);
+    CHECK_FALSE(step_needs(*rt).reply_rcpt);
+    list_add(*rt, ListKind::ip, true, "192.0.2.0/24");
+    CHECK(step_needs(*rt).reply_connect);
+    list_add(*rt, ListKind::helo, true, "bad.example");
+    CHECK(step_needs(*rt).reply_helo);
+    list_add(*rt, ListKind::rcpt, true, "x@example.org");
+    CHECK(step_needs(*rt).reply_rcpt);
+    list_add(*rt, ListKind::ip, false, "198.51.100.0/24"); // allow lists never answer early
+    CHECK(step_needs(*rt).reply_connect);
+}
+
+TEST_CASE("a block found at a step without a reply is given at the next step, at the latest at end of message")
+{
+    auto rt = runtime(redis_config());
+    list_add(*rt, ListKind::helo, true, "bad.example");
+    Session s(rt);
+    CHECK(s.connect(IpAddress::parse("192.0.2.10"), "x").kind == Answer::Kind::proceed);
+    CHECK(s.helo("mx.bad.example").kind == Answer::Kind::reject); // negotiated without a reply: not seen
+    CHECK(s.mail("<a@example.net>", "", "").kind == Answer::Kind::reject);
+    s.rcpt("<b@example.org>");
+    s.body("hello");
+    auto out = s.eom("Q");
+    CHECK(out.answer.kind == Answer::Kind::reject);
+    CHECK(out.answer.code == "550");
+    CHECK(out.edits.empty());
+}
