@@ -12,9 +12,10 @@
 //   pipeline of its first MAIL FROM, where its answer is given anyway, or,
 //   if it never sends one, when it closes (in the background).
 // PHASES
-//   mail: one EVALSHA per counter family (connection counters on the first
-//   MAIL only, message counters, sender counter), all in the phase's single
-//   pipeline; close: the connection counters of a connection without MAIL.
+//   mail: two EVALSHA in the phase's single pipeline: the client's counters
+//   (its connection counters on the first MAIL only, and its message
+//   counters; all or none: a refused MAIL FROM advances none of them), and
+//   the sender's; close: the connection counters of a connection without MAIL.
 // REDIS KEYS
 //   PREFIX{NET}:rate:conn:ip:IP, PREFIX{NET}:rate:conn:net,
 //   PREFIX{NET}:rate:msg:ip:IP, PREFIX{NET}:rate:msg:net,
@@ -41,11 +42,11 @@ struct Counter {
     std::string key;
     const Rate* rate;
     std::int64_t burst;
+    bool connection = false; // a connection counter: its refusal holds for the whole connection
 };
 
-// Counters that one script call checks together (they share a hash tag).
+// Counters that one script call checks together, all or none (they share a hash tag).
 struct Group {
-    bool connection = false; // the connection counters
     std::vector<Counter> counters;
 };
 
@@ -76,7 +77,7 @@ class RateLimitCheck final : public Check {
             const Counter& over = gs[i].counters[static_cast<std::size_t>(idx)];
             ctx.tx.card.add(over.symbol, 0, fmt::format("retry in {} ms", r.elements[1].as_integer(0)));
             ctx.tx.answer = Answer::tempfail(ctx.cfg.reply_ratelimit);
-            if (gs[i].connection) // every later MAIL of this connection is refused too
+            if (over.connection) // every later MAIL of this connection is refused too
                 ctx.client.pending_answer = ctx.tx.answer;
         }
     }
@@ -102,26 +103,34 @@ class RateLimitCheck final : public Check {
         batch.eval(Script::gcra, std::move(keys), std::move(argv));
     }
 
-    static void add(Group& g, const char* sym, std::string key, const Rate& rate, std::int64_t burst)
+    static void add(Group& g, const char* sym, std::string key, const Rate& rate, std::int64_t burst,
+                    bool connection = false)
     {
         if (rate.enabled())
-            g.counters.push_back({sym, std::move(key), &rate, burst});
+            g.counters.push_back({sym, std::move(key), &rate, burst, connection});
+    }
+
+    static void add_connection_counters(const Context& ctx, Group& g)
+    {
+        const Config& cfg = ctx.cfg;
+        const auto& ip = *ctx.client.ip;
+        add(g, "RAMPART_RATE_IP_CONN", ctx.rt.keys.conn_rate_ip(ip, ctx.client.net), cfg.ratelimit_ip_connections,
+            cfg.ratelimit_ip_connections_burst, true);
+        add(g, "RAMPART_RATE_NET_CONN", ctx.rt.keys.conn_rate_net(ctx.client.net), cfg.ratelimit_net_connections,
+            cfg.ratelimit_net_connections_burst, true);
     }
 
     static Group connection_group(const Context& ctx)
     {
-        Group g{true, {}};
-        const Config& cfg = ctx.cfg;
-        const auto& ip = *ctx.client.ip;
-        add(g, "RAMPART_RATE_IP_CONN", ctx.rt.keys.conn_rate_ip(ip, ctx.client.net), cfg.ratelimit_ip_connections,
-            cfg.ratelimit_ip_connections_burst);
-        add(g, "RAMPART_RATE_NET_CONN", ctx.rt.keys.conn_rate_net(ctx.client.net), cfg.ratelimit_net_connections,
-            cfg.ratelimit_net_connections_burst);
+        Group g;
+        add_connection_counters(ctx, g);
         return g;
     }
 
     // The script calls of a MAIL FROM, in the order they are sent; only
-    // groups with counters, so that requests and replies line up.
+    // groups with counters, so that requests and replies line up. The
+    // client's counters (connection, on the first MAIL; messages) are one
+    // call: a MAIL FROM refused by one of them advances none.
     static std::vector<Group> groups(const Context& ctx)
     {
         std::vector<Group> out;
@@ -131,14 +140,14 @@ class RateLimitCheck final : public Check {
         const Keys& keys = ctx.rt.keys;
         const IpAddress& ip = *ctx.client.ip;
         const Cidr& net = ctx.client.net;
+        Group client;
         if (!ctx.client.connection_counted)
-            out.push_back(connection_group(ctx));
-        Group messages;
-        add(messages, "RAMPART_RATE_IP_MSG", keys.msg_rate_ip(ip, net), cfg.ratelimit_ip_messages,
+            add_connection_counters(ctx, client);
+        add(client, "RAMPART_RATE_IP_MSG", keys.msg_rate_ip(ip, net), cfg.ratelimit_ip_messages,
             cfg.ratelimit_ip_messages_burst);
-        add(messages, "RAMPART_RATE_NET_MSG", keys.msg_rate_net(net), cfg.ratelimit_net_messages,
+        add(client, "RAMPART_RATE_NET_MSG", keys.msg_rate_net(net), cfg.ratelimit_net_messages,
             cfg.ratelimit_net_messages_burst);
-        out.push_back(std::move(messages));
+        out.push_back(std::move(client));
         Group sender;
         if (!ctx.tx.sender.empty())
             add(sender, "RAMPART_RATE_SENDER", keys.msg_rate_sender(ctx.tx.sender), cfg.ratelimit_sender_messages,
