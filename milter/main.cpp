@@ -219,6 +219,7 @@ void reload(const std::string& path)
             log::warning("reload: {} changed; it takes effect at the next restart", s.key);
     }
     log::set_level(level_named(after.log_level));
+    log::set_syslog(after.log_syslog);
     milter::set_runtime(Runtime::make(loaded.config, old.get()));
     log::info("configuration reloaded from {}", path);
 }
@@ -251,6 +252,9 @@ int main(int argc, char** argv)
     // socket that cannot be opened makes the starting command fail visibly.
     log::open("rampart-milter", log::facility_from_name(cfg->log_facility), true);
     log::set_level(level_named(cfg->log_level));
+    log::set_syslog(cfg->log_syslog);
+    if (!cfg->log_syslog && !opt.foreground)
+        log::warning("log.syslog is false and -f is not given: once in the background, nothing will be logged");
 
     // Signals are waited for by this thread only (see DESCRIPTION).
     sigset_t signals;

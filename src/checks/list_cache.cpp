@@ -107,7 +107,7 @@ bool ListCache::refresh()
     const auto have = current()->version;
     Batch probe;
     probe.add({"GET", d_keys.list_version()});
-    auto r = d_store->execute(probe);
+    auto r = d_store->execute_alone(probe);
     if (!r) {
         if (!d_failing)
             log::warning("lists: cannot read the list version from Redis ({}); keeping the lists in memory",
@@ -123,7 +123,7 @@ bool ListCache::refresh()
     for (int block = 0; block < 2; ++block)
         for (auto kind : kListKinds)
             batch.add({"SMEMBERS", d_keys.list(kind, block == 1)});
-    auto sets = d_store->execute(batch);
+    auto sets = d_store->execute_alone(batch);
     if (!sets) {
         if (!d_failing)
             log::warning("lists: cannot load the lists from Redis ({}); keeping the lists in memory",

@@ -38,6 +38,7 @@ struct Config {
 
     std::string log_level;
     std::string log_facility;
+    bool log_syslog = true;
 
     std::vector<std::string> redis_servers;
     std::string redis_prefix;

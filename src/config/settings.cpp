@@ -113,6 +113,9 @@ const Setting kSettings[] = {
     {"log.facility", K::choice, R"("mail")", 0, 0,
      "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7", false,
      "syslog facility", &Config::log_facility},
+    {"log.syslog", K::boolean, "true", 0, 0, {}, true,
+     "send log lines to syslog; false leaves only stderr, which needs -f (containers, supervisors)",
+     &Config::log_syslog},
 
     {"redis.servers", K::list, R"(["127.0.0.1:6379"])", 1, 16, {}, true,
      "Redis servers as HOST:PORT or /unix/path, tried in order",

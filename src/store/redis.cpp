@@ -257,27 +257,31 @@ bool Store::load_scripts(Connection& c, std::string& why)
     return true;
 }
 
-Result<std::vector<Reply>> Store::send(Connection& c, const Batch& batch)
+Result<std::vector<Reply>> Store::send(Connection& c, std::span<const Batch* const> batches)
 {
     const auto& sha = d_sha; // fixed once d_have_sha (acquire() saw to it)
     static const std::string evalsha = "EVALSHA";
-    for (const auto& cmd : batch.commands()) {
-        if (cmd.script < 0) {
-            c.append(cmd.args);
-            continue;
+    std::size_t total = 0;
+    for (const Batch* batch : batches) {
+        total += batch->size();
+        for (const auto& cmd : batch->commands()) {
+            if (cmd.script < 0) {
+                c.append(cmd.args);
+                continue;
+            }
+            std::vector<std::string> args;
+            args.reserve(cmd.args.size() + 2);
+            args.push_back(sha[cmd.script]);
+            args.push_back(std::to_string(cmd.nkeys));
+            args.insert(args.end(), cmd.args.begin(), cmd.args.end());
+            c.append(args, &evalsha);
         }
-        std::vector<std::string> args;
-        args.reserve(cmd.args.size() + 2);
-        args.push_back(sha[cmd.script]);
-        args.push_back(std::to_string(cmd.nkeys));
-        args.insert(args.end(), cmd.args.begin(), cmd.args.end());
-        c.append(args, &evalsha);
     }
     ++d_round_trips;
-    d_commands += batch.size();
+    d_commands += total;
     std::vector<Reply> replies;
-    replies.reserve(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    replies.reserve(total);
+    for (std::size_t i = 0; i < total; ++i) {
         auto r = c.read();
         if (!r)
             return r.error();
@@ -286,10 +290,14 @@ Result<std::vector<Reply>> Store::send(Connection& c, const Batch& batch)
     return replies;
 }
 
-Result<std::vector<Reply>> Store::execute(const Batch& batch)
+Result<std::vector<Reply>> Store::execute_alone(const Batch& batch)
 {
-    if (batch.empty())
-        return std::vector<Reply>{};
+    const Batch* one[] = {&batch};
+    return round_trip(one);
+}
+
+Result<std::vector<Reply>> Store::round_trip(std::span<const Batch* const> batches)
+{
     if (!d_breaker.allow())
         return Error{"circuit breaker open"};
     std::string why = "no Redis server configured";
@@ -298,7 +306,7 @@ Result<std::vector<Reply>> Store::execute(const Batch& batch)
         d_breaker.failure(why);
         return Error{why};
     }
-    auto replies = send(*conn, batch);
+    auto replies = send(*conn, batches);
     if (replies) {
         bool noscript = false;
         for (const auto& r : *replies)
@@ -308,7 +316,7 @@ Result<std::vector<Reply>> Store::execute(const Batch& batch)
                 d_breaker.failure(why);
                 return Error{why};
             }
-            replies = send(*conn, batch);
+            replies = send(*conn, batches);
         }
     }
     if (replies)
@@ -325,6 +333,53 @@ Result<std::vector<Reply>> Store::execute(const Batch& batch)
     d_breaker.success();
     release(std::move(conn));
     return replies;
+}
+
+// Leader and followers: the first caller to find no pipeline in flight
+// sends its own batch and every batch queued behind it in one pipeline,
+// hands each caller its replies, and wakes them. Under load many
+// messages share one round trip; alone, a caller pays no hand-off.
+Result<std::vector<Reply>> Store::execute(const Batch& batch)
+{
+    if (batch.empty())
+        return std::vector<Reply>{};
+    if (!d_breaker.allow())
+        return Error{"circuit breaker open"};
+    Waiter me{&batch, Error{"not sent"}, false};
+    std::unique_lock lock(d_group_mutex);
+    d_waiting.push_back(&me);
+    while (!me.done) {
+        if (d_leading) {
+            d_group_done.wait(lock);
+            continue;
+        }
+        d_leading = true;
+        std::vector<Waiter*> group;
+        group.swap(d_waiting);
+        lock.unlock();
+        std::vector<const Batch*> batches;
+        batches.reserve(group.size());
+        for (const Waiter* w : group)
+            batches.push_back(w->batch);
+        auto replies = round_trip(batches);
+        std::size_t at = 0;
+        for (Waiter* w : group) {
+            if (replies) {
+                auto first = std::make_move_iterator(replies->begin() + static_cast<std::ptrdiff_t>(at));
+                at += w->batch->size();
+                w->result = std::vector<Reply>(
+                    first, std::make_move_iterator(replies->begin() + static_cast<std::ptrdiff_t>(at)));
+            } else {
+                w->result = replies.error();
+            }
+        }
+        lock.lock();
+        for (Waiter* w : group)
+            w->done = true;
+        d_leading = false;
+        d_group_done.notify_all();
+    }
+    return std::move(me.result);
 }
 
 } // namespace rampart

@@ -26,8 +26,10 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,7 +75,13 @@ class Store {
     // reply can be trusted: I/O failure, timeout, or a server that cannot
     // serve (READONLY, OOM, LOADING, ...). Other error replies (a wrong
     // command or key type) are returned as such, for the caller to judge.
+    //
+    // Concurrent callers share round trips: batches that arrive while one
+    // pipeline is in flight go out together in the next.
     Result<std::vector<Reply>> execute(const Batch& batch);
+    // The same on a connection of its own, sharing with nobody: for large,
+    // rare reads (the lists) that must not hold up the messages' pipelines.
+    Result<std::vector<Reply>> execute_alone(const Batch& batch);
 
     // Queues writes that nobody waits for (see write_queue.hpp).
     void post(Batch batch) { d_writes.post(std::move(batch)); }
@@ -89,7 +97,14 @@ class Store {
   private:
     std::unique_ptr<Connection> acquire(std::string& why);
     void release(std::unique_ptr<Connection> c);
-    Result<std::vector<Reply>> send(Connection& c, const Batch& batch);
+    Result<std::vector<Reply>> round_trip(std::span<const Batch* const> batches);
+    Result<std::vector<Reply>> send(Connection& c, std::span<const Batch* const> batches);
+
+    struct Waiter {
+        const Batch* batch;
+        Result<std::vector<Reply>> result;
+        bool done;
+    };
     bool load_scripts(Connection& c, std::string& why);
 
     std::vector<std::string> d_servers;
@@ -110,6 +125,10 @@ class Store {
     std::atomic<bool> d_have_sha{false};
     std::atomic<std::uint64_t> d_round_trips{0};
     std::atomic<std::uint64_t> d_commands{0};
+    std::mutex d_group_mutex; // guards d_waiting, d_leading and each Waiter's done
+    std::condition_variable d_group_done;
+    std::vector<Waiter*> d_waiting;
+    bool d_leading = false;
     WriteQueue d_writes{*this}; // last: its thread stops before the rest goes
 };
 

@@ -13,6 +13,7 @@ namespace {
 std::atomic<Level> g_level{Level::info};
 std::string g_ident = "rampart";
 bool g_stderr = true;
+std::atomic<bool> g_syslog{true};
 long g_pid = static_cast<long>(getpid());
 std::mutex g_stderr_mutex;
 
@@ -49,17 +50,19 @@ void open(std::string_view ident, int facility, bool to_stderr)
 }
 
 void set_level(Level l) { g_level = l; }
+void set_syslog(bool on) { g_syslog = on; }
 Level level() { return g_level; }
 
 void write(Level l, std::string_view text)
 {
     if (l > g_level)
         return;
-    syslog(priority(l), "%.*s", static_cast<int>(text.size()), text.data());
+    if (g_syslog.load(std::memory_order_relaxed))
+        syslog(priority(l), "%.*s", static_cast<int>(text.size()), text.data());
     if (g_stderr) {
         std::lock_guard lock(g_stderr_mutex);
-        std::fprintf(stderr, "%s[%ld]: %s: %.*s\n", g_ident.c_str(), g_pid, name(l),
-                     static_cast<int>(text.size()), text.data());
+        std::fprintf(stderr, "%s[%ld]: %s: %.*s\n", g_ident.c_str(), g_pid, name(l), static_cast<int>(text.size()),
+                     text.data());
         std::fflush(stderr);
     }
 }

@@ -2,7 +2,8 @@
 //   log.hpp - the one levelled logger
 // DESCRIPTION
 //   Lines go to syslog (ident rampart-milter or rampartctl, the configured
-//   facility) and, in the foreground, to stderr as "PROG[PID]: LEVEL: text".
+//   facility) unless log.syslog is off, and, in the foreground, to stderr
+//   as "PROG[PID]: LEVEL: text".
 //   Decision lines are key=value with the queue id first; callers pass
 //   untrusted text through printable() first.
 #pragma once
@@ -18,6 +19,8 @@ enum class Level { error = 0, warning = 1, info = 2, debug = 3 };
 
 void open(std::string_view ident, int facility, bool to_stderr);
 void set_level(Level level);
+// Off: lines go to stderr only (log.syslog = false: containers, supervisors).
+void set_syslog(bool on);
 Level level();
 void write(Level level, std::string_view text);
 

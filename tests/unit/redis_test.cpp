@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <thread>
 
 using namespace rampart;
 using namespace rampart::test;
@@ -348,4 +349,33 @@ TEST_CASE("a block found at a step without a reply is given at the next step, at
     CHECK(out.answer.kind == Answer::Kind::reject);
     CHECK(out.answer.code == "550");
     CHECK(out.edits.empty());
+}
+
+TEST_CASE("concurrent callers share round trips and each gets its own replies")
+{
+    auto cfg = redis_config();
+    Store store(*cfg);
+    constexpr int kThreads = 16, kCalls = 200;
+    const auto before = store.counters().round_trips;
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kCalls; ++i) {
+                Batch b;
+                b.add({"INCR", "t:shared:" + std::to_string(t)});
+                b.add({"ECHO", std::to_string(t) + ":" + std::to_string(i)});
+                auto r = store.execute(b);
+                if (!r || r->size() != 2 || r->at(0).as_integer() != i + 1 ||
+                    r->at(1).str != std::to_string(t) + ":" + std::to_string(i))
+                    ++wrong;
+            }
+        });
+    for (auto& th : threads)
+        th.join();
+    CHECK(wrong == 0);
+    const auto trips = store.counters().round_trips - before;
+    INFO("round trips for ", kThreads * kCalls, " calls: ", trips);
+    CHECK(trips <= static_cast<std::uint64_t>(kThreads * kCalls));
+    CHECK(trips >= 1);
 }
