@@ -128,6 +128,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     // skipping the rest of the rare message decided early would save.
     want |= needs.body ? SMFIP_NR_BODY : SMFIP_NOBODY;
     c->protocol = f1 & want;
+    c->session.set_rcpt_replies(!(c->protocol & SMFIP_NR_RCPT));
     *pf1 = c->protocol;
     *pf2 = 0;
     *pf3 = 0;

@@ -313,7 +313,9 @@ int main(int argc, char** argv)
     if (milter::g_active_sessions > 0)
         log::warning("stopping with {} connection(s) still open; their MTAs apply milter_default_action",
                      milter::g_active_sessions.load());
-    milter::current_runtime()->store->flush_writes(); // verdict records still queued (bounded by redis.timeout_ms)
+    // Background writes still queued (each pipeline bounded by redis.timeout_ms); a
+    // store replaced by a reload drains its own queue when its last session ends.
+    milter::current_runtime()->store->flush_writes();
     if (socket.starts_with("unix:") || socket.starts_with("local:"))
         unlink(socket.substr(socket.find(':') + 1).c_str());
     log::info("stopped");

@@ -66,19 +66,27 @@ class RateLimitCheck final : public Check {
     void decide(Phase, Context& ctx, std::span<const Reply> replies) const override
     {
         const auto gs = groups(ctx);
-        ctx.client.connection_counted = true;
         for (std::size_t i = 0; i < gs.size() && i < replies.size(); ++i) {
             const Reply& r = replies[i];
-            if (r.type != Reply::Type::array || r.elements.size() != 2)
-                continue; // 0: every counter had room
+            const bool has_connection = !gs[i].counters.empty() && gs[i].counters.front().connection;
+            if (r.type != Reply::Type::array || r.elements.size() != 2) { // 0: every counter had room
+                if (has_connection)
+                    ctx.client.connection_counted = true;
+                continue;
+            }
             const auto idx = r.elements[0].as_integer(0) - 1;
             if (idx < 0 || static_cast<std::size_t>(idx) >= gs[i].counters.size())
                 continue;
             const Counter& over = gs[i].counters[static_cast<std::size_t>(idx)];
-            ctx.tx.card.add(over.symbol, 0, fmt::format("retry in {} ms", r.elements[1].as_integer(0)));
+            const auto detail = fmt::format("retry in {} ms", r.elements[1].as_integer(0));
             ctx.tx.answer = Answer::tempfail(ctx.cfg.reply_ratelimit);
-            if (over.connection) // every later MAIL of this connection is refused too
+            if (over.connection) { // every later MAIL of this connection is refused too
+                ctx.client.connection_counted = true;
                 ctx.client.pending_answer = ctx.tx.answer;
+                ctx.client.card.add(over.symbol, 0, detail);
+            } else { // nothing was charged: the connection is counted at a later MAIL or at close
+                ctx.tx.card.add(over.symbol, 0, detail);
+            }
         }
     }
 

@@ -58,8 +58,15 @@ Answer Session::run(Phase p)
     Span spans[8];
     std::size_t nspans = 0;
     Batch batch;
+    // Checks without Redis decide first, in order: an allow or block entry
+    // settles the message before any counter is spent on it.
+    for (const Check* c : all_checks())
+        if (c->runs_in(p, cfg) && !c->uses_redis(p, cfg) && !settled_clean())
+            c->decide(p, ctx, {});
+    const bool settled = settled_clean() || d_client.answer.settles() || d_tx.answer.settles() ||
+                         (p == Phase::mail && d_client.pending_answer.settles());
     for (const Check* c : all_checks()) {
-        if (!c->runs_in(p, cfg) || settled_clean() || nspans == std::size(spans))
+        if (!c->runs_in(p, cfg) || !c->uses_redis(p, cfg) || settled || nspans == std::size(spans))
             continue;
         const auto begin = batch.size();
         c->request(p, ctx, batch);
@@ -150,11 +157,9 @@ Answer Session::mail(std::string_view sender, std::string_view queue_id, std::st
     d_tx.auth_user = printable(auth_user, 128);
     if (d_client.answer.settles())
         return d_client.answer;
-    if (d_client.pending_answer.settles()) {
+    run(Phase::mail); // with an answer pending for the connection, only the lists run
+    if (!d_tx.answer.settles() && d_client.pending_answer.settles())
         d_tx.answer = d_client.pending_answer;
-    } else {
-        run(Phase::mail);
-    }
     if (d_client.answer.settles() || d_tx.answer.settles()) {
         const Answer a = d_client.answer.settles() ? d_client.answer : d_tx.answer;
         Scorecard all = d_client.card;
@@ -171,16 +176,24 @@ Answer Session::rcpt(std::string_view recipient)
 {
     Stopwatch sw(d_tx);
     d_tx.current_rcpt = std::string(strip_brackets(recipient).substr(0, 512));
-    const Answer before = d_tx.answer;
+    // An answer already given for the whole message or connection stands;
+    // it is not a refusal of this recipient.
+    if (d_client.answer.settles())
+        return d_client.answer;
+    if (d_tx.answer.settles())
+        return d_tx.answer;
     const Scorecard card_before = d_tx.card;
     const Answer a = run(Phase::rcpt);
-    if (a.settles()) {
+    if (a.settles() && !d_rcpt_replies) { // negotiated without a reply: this connection cannot refuse it
+        d_tx.answer = Answer::proceed();
+        d_tx.card = card_before;
+    } else if (a.settles()) {
         // A recipient-level answer refuses this recipient only.
         log::info("{}: client={} from=<{}> to=<{}> action={} symbols={}",
                   d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, d_client.ip ? d_client.ip->to_string() : "unknown",
                   printable(d_tx.sender), printable(d_tx.current_rcpt),
                   a.kind == Answer::Kind::reject ? "reject" : "tempfail", d_tx.card.summary());
-        d_tx.answer = before;
+        d_tx.answer = Answer::proceed();
         d_tx.card = card_before; // the refused recipient's symbols are not the message's
         return a;
     }

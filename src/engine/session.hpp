@@ -60,6 +60,8 @@ class Session {
     // The SMTP connection ended: checks queue what they count at close.
     void close();
     void set_queue_id(std::string_view qid);
+    // Whether the MTA waits for RCPT TO replies on this connection (negotiation).
+    void set_rcpt_replies(bool on) { d_rcpt_replies = on; }
 
   private:
     Answer run(Phase p);
@@ -71,6 +73,7 @@ class Session {
     Client d_client;
     Transaction d_tx;
     bool d_in_message = false;
+    bool d_rcpt_replies = true;
 };
 
 } // namespace rampart

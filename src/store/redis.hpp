@@ -2,8 +2,8 @@
 //   redis.hpp - the only code that speaks to Redis
 // DESCRIPTION
 //   A Batch collects the commands of one phase; Store::execute sends them as
-//   one pipeline, one round trip, on a pooled connection, and returns one
-//   Reply per command in order. Scripts go out as EVALSHA; a NOSCRIPT reply
+//   one pipeline, one round trip (shared with the batches of other sessions
+//   that arrive meanwhile), and returns one Reply per command in order. Scripts go out as EVALSHA; a NOSCRIPT reply
 //   (a restarted or failed-over Redis) loads them again and resends once.
 //
 //   Every call has a timeout (redis.timeout_ms). Failures feed the circuit

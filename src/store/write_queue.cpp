@@ -28,7 +28,7 @@ void WriteQueue::post(Batch batch)
         if (d_queue.size() >= kMaxQueued) {
             ++d_dropped;
             if (!d_dropping)
-                log::warning("redis: write queue full ({} batches); dropping verdict records until it drains",
+                log::warning("redis: write queue full ({} batches); dropping background writes until it drains",
                              kMaxQueued);
             d_dropping = true;
             return;
@@ -79,12 +79,12 @@ void WriteQueue::send_some(std::unique_lock<std::mutex>& lock)
         d_queue.pop_front();
     }
     if (d_queue.empty() && d_dropping) {
-        log::warning("redis: write queue drained; {} verdict records were dropped so far", d_dropped);
+        log::warning("redis: write queue drained; {} background writes were dropped so far", d_dropped);
         d_dropping = false;
     }
     d_sending = true;
     lock.unlock();
-    auto r = d_store.execute(merged);
+    auto r = d_store.execute_alone(merged); // never in the way of a message's pipeline
     if (!r) {
         log::debug("redis: recording verdicts failed: {}", r.error().message);
     } else {

@@ -379,3 +379,45 @@ TEST_CASE("concurrent callers share round trips and each gets its own replies")
     CHECK(trips <= static_cast<std::uint64_t>(kThreads * kCalls));
     CHECK(trips >= 1);
 }
+
+TEST_CASE("an allow-listed sender spends no rate counter")
+{
+    auto rt = runtime(redis_config("[ratelimit]\nsender_messages = \"1/1h\"\nsender_messages_burst = 1\n"));
+    list_add(*rt, ListKind::from, false, "vip@example.net");
+    Message m;
+    m.sender = "<vip@example.net>";
+    for (int i = 0; i < 3; ++i)
+        CHECK(send(rt, m).mail.kind == Answer::Kind::proceed);
+}
+
+TEST_CASE("a connection over its limit: every MAIL is refused, a blocked sender still with 550")
+{
+    auto rt = runtime(redis_config("[ratelimit]\nip_connections = \"1/1h\"\nip_connections_burst = 1\n"));
+    list_add(*rt, ListKind::from, true, "spammer@example.net");
+    send(rt, Message{});
+    Session s(rt);
+    s.connect(IpAddress::parse("192.0.2.10"), "x");
+    CHECK(s.mail("<a@example.net>", "", "").kind == Answer::Kind::tempfail);
+    CHECK(s.mail("<b@example.net>", "", "").kind == Answer::Kind::tempfail);
+    CHECK(s.mail("<spammer@example.net>", "", "").kind == Answer::Kind::reject);
+}
+
+TEST_CASE("a connection whose first MAIL a message counter refused is still counted, at close")
+{
+    auto rt = runtime(redis_config("[ratelimit]\nip_messages = \"1/1h\"\nip_messages_burst = 1\n"
+                                   "ip_connections = \"10/1h\"\nip_connections_burst = 10\n"));
+    send(rt, Message{}); // connection 1, message 1: the message counter is now full
+    {
+        Session s(rt); // connection 2: refused by the message counter, charged nothing
+        s.connect(IpAddress::parse("192.0.2.10"), "x");
+        CHECK(s.mail("<a@example.net>", "", "").kind == Answer::Kind::tempfail);
+        s.close();
+    }
+    rt->store->flush_writes();
+    const auto ip = IpAddress::parse("192.0.2.10");
+    Batch peek;
+    peek.eval(Script::rate_peek, {rt->keys.conn_rate_ip(*ip, network_of(*ip, 24, 64))}, {"360000000", "10"});
+    auto r = run(*rt->store, peek);
+    REQUIRE(r[0].elements.size() == 2);
+    CHECK(r[0].elements[0].as_integer() == 8); // two connections counted, room for eight
+}
