@@ -26,8 +26,9 @@
 //   verdict at connect or HELO ends the connection.
 //
 //   The message is a small built-in one, or each .eml/.txt file under -m
-//   DIR in turn (a leading mbox "From " line is dropped; lines are sent
-//   with CRLF, folded header lines joined with LF).
+//   DIR in turn, in path order, connection i of N starting at file i/N of
+//   the list (a leading mbox "From " line is dropped; lines are sent with
+//   CRLF, folded header lines joined with LF).
 // OUTPUT
 //   One JSON line on stdout: counts of final actions (accept covers
 //   SMFIR_ACCEPT and SMFIR_CONTINUE; quarantine is an accepted message
@@ -894,7 +895,15 @@ struct Plan {
 
 class Worker {
   public:
-    Worker(Plan& plan, int index) : d_plan(plan), d_index(index), d_rng(plan.opt.seed * 7919 + index) {}
+    // Each connection starts at its own place in the message list, spread
+    // evenly, so that a short run against a slow filter still sees the
+    // whole mix (the files are sorted: all ham, then all spam).
+    Worker(Plan& plan, int index)
+        : d_plan(plan), d_index(index), d_rng(plan.opt.seed * 7919 + index),
+          d_next_message(plan.messages.size() * static_cast<std::size_t>(index) /
+                         static_cast<std::size_t>(std::max(plan.opt.connections, 1)))
+    {
+    }
     void run();
     const Tally& tally() const { return d_tally; }
 
