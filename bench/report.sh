@@ -145,7 +145,7 @@ mem() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$scratc
 memory_lines() {
     local base peak bj cj
     base=$(mem big_base_kb) peak=$(mem big_peak_kb) bj=$(mem big_json) cj=$(mem conns_json)
-    printf '  %.1f MB message: RSS %.1f MB before, peak %.1f MB: growth %.1f MB (%s, %s ms, errors %s)\n' \
+    printf '  %.1f MB message, GTUBE at its end: RSS %.1f MB before, peak %.1f MB: growth %.1f MB (%s, %s ms, errors %s)\n' \
         "$(awk -v b="$(mem big_bytes)" 'BEGIN { print b / 1048576 }')" \
         "$(awk -v k="$base" 'BEGIN { print k / 1024 }')" "$(awk -v k="$peak" 'BEGIN { print k / 1024 }')" \
         "$(awk -v a="$base" -v b="$peak" 'BEGIN { print (b - a) / 1024 }')" \
