@@ -185,9 +185,9 @@ EOF
 }
 
 mta_stop() {
-    local pid i=0
-    if [ -f "$MTA_DIR/spool/pid/master.pid" ]; then
-        pid=$(tr -dc 0-9 <"$MTA_DIR/spool/pid/master.pid" 2>/dev/null)
+    local pid="" i=0
+    [ -f "$MTA_DIR/spool/pid/master.pid" ] && pid=$(tr -dc 0-9 <"$MTA_DIR/spool/pid/master.pid" 2>/dev/null)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         mta_postfix stop || true
         while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
             i=$((i + 1))
