@@ -337,48 +337,62 @@ Result<std::vector<Reply>> Store::round_trip(std::span<const Batch* const> batch
 
 // Leader and followers: the first caller to find no pipeline in flight
 // sends its own batch and every batch queued behind it in one pipeline,
-// hands each caller its replies, and wakes them. Under load many
-// messages share one round trip; alone, a caller pays no hand-off.
+// hands each caller its replies, and wakes just those callers; if more
+// arrived meanwhile, it wakes the first of them to lead the next pipeline.
+// Under load many messages share one round trip; alone, a caller pays no
+// hand-off; no caller is woken only to sleep again.
 Result<std::vector<Reply>> Store::execute(const Batch& batch)
 {
     if (batch.empty())
         return std::vector<Reply>{};
     if (!d_breaker.allow())
         return Error{"circuit breaker open"};
-    Waiter me{&batch, Error{"not sent"}, false};
+    Waiter me{&batch};
     std::unique_lock lock(d_group_mutex);
     d_waiting.push_back(&me);
-    while (!me.done) {
-        if (d_leading) {
-            d_group_done.wait(lock);
-            continue;
-        }
-        d_leading = true;
-        std::vector<Waiter*> group;
-        group.swap(d_waiting);
+    if (d_leading) {
         lock.unlock();
-        std::vector<const Batch*> batches;
-        batches.reserve(group.size());
-        for (const Waiter* w : group)
-            batches.push_back(w->batch);
-        auto replies = round_trip(batches);
-        std::size_t at = 0;
-        for (Waiter* w : group) {
-            if (replies) {
-                auto first = std::make_move_iterator(replies->begin() + static_cast<std::ptrdiff_t>(at));
-                at += w->batch->size();
-                w->result = std::vector<Reply>(
-                    first, std::make_move_iterator(replies->begin() + static_cast<std::ptrdiff_t>(at)));
-            } else {
-                w->result = replies.error();
-            }
-        }
+        me.wake.acquire(); // done, or handed the lead
+        if (me.done)
+            return std::move(me.result);
         lock.lock();
-        for (Waiter* w : group)
-            w->done = true;
-        d_leading = false;
-        d_group_done.notify_all();
+    } else {
+        d_leading = true;
     }
+    std::vector<Waiter*> group;
+    group.swap(d_waiting); // this caller's batch and all queued behind it
+    lock.unlock();
+
+    std::vector<const Batch*> batches;
+    batches.reserve(group.size());
+    for (const Waiter* w : group)
+        batches.push_back(w->batch);
+    auto replies = round_trip(batches);
+    std::size_t at = 0;
+    for (Waiter* w : group) {
+        if (replies) {
+            const auto first = replies->begin() + static_cast<std::ptrdiff_t>(at);
+            at += w->batch->size();
+            w->result = std::vector<Reply>(std::make_move_iterator(first),
+                                           std::make_move_iterator(replies->begin() + static_cast<std::ptrdiff_t>(at)));
+        } else {
+            w->result = replies.error();
+        }
+    }
+
+    lock.lock();
+    Waiter* next = d_waiting.empty() ? nullptr : d_waiting.front();
+    if (next == nullptr)
+        d_leading = false;
+    lock.unlock();
+    for (Waiter* w : group) {
+        if (w == &me)
+            continue;
+        w->done = true;
+        w->wake.release();
+    }
+    if (next != nullptr)
+        next->wake.release(); // it leads the next pipeline; d_leading stays set for it
     return std::move(me.result);
 }
 

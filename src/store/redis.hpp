@@ -102,8 +102,9 @@ class Store {
 
     struct Waiter {
         const Batch* batch;
-        Result<std::vector<Reply>> result;
-        bool done;
+        Result<std::vector<Reply>> result{Error{"not sent"}};
+        bool done = false; // written before `wake` is released
+        std::binary_semaphore wake{0};
     };
     bool load_scripts(Connection& c, std::string& why);
 
@@ -125,8 +126,7 @@ class Store {
     std::atomic<bool> d_have_sha{false};
     std::atomic<std::uint64_t> d_round_trips{0};
     std::atomic<std::uint64_t> d_commands{0};
-    std::mutex d_group_mutex; // guards d_waiting, d_leading and each Waiter's done
-    std::condition_variable d_group_done;
+    std::mutex d_group_mutex; // guards d_waiting and d_leading
     std::vector<Waiter*> d_waiting;
     bool d_leading = false;
     WriteQueue d_writes{*this}; // last: its thread stops before the rest goes
