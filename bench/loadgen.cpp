@@ -107,6 +107,7 @@ struct Options {
     std::string auth_user;
     double timeout_s = 10;
     std::uint64_t seed = 1;
+    double rate = 0; // --rate: messages offered per second (open loop); 0: as fast as answered
 };
 
 void usage(FILE* out)
@@ -120,6 +121,10 @@ void usage(FILE* out)
         "  -p, --socket SOCKET      the filter: inet:PORT@HOST, inet6:PORT@HOST, unix:PATH\n"
         "  -n, --count COUNT        send COUNT messages (default 1000)\n"
         "  -d, --duration SECONDS   send for SECONDS instead of a count\n"
+        "      --rate N             offer N messages per second, evenly spaced (open loop),\n"
+        "                           so that filters can be compared at the same load; -C\n"
+        "                           caps the connections in flight (default: as fast as\n"
+        "                           the filter answers)\n"
         "  -C, --concurrency N      milter connections at once, one thread each (default 8)\n"
         "  -M, --per-connection N   messages per milter connection (default 1)\n"
         "  -m, --messages DIR       send the .eml/.txt files under DIR in turn\n"
@@ -168,7 +173,7 @@ bool parse_int(const char* text, int& out)
 // Returns -1 to go on, or the exit status.
 int parse_args(int argc, char** argv, Options& o)
 {
-    enum { kIpPool = 256, kSenders, kRcpts, kRcptsPerMsg, kAuthUser, kTimeout, kSeed };
+    enum { kIpPool = 256, kSenders, kRcpts, kRcptsPerMsg, kAuthUser, kTimeout, kSeed, kRate };
     static const option longopts[] = {
         {"socket", required_argument, nullptr, 'p'},       {"count", required_argument, nullptr, 'n'},
         {"duration", required_argument, nullptr, 'd'},     {"concurrency", required_argument, nullptr, 'C'},
@@ -176,7 +181,8 @@ int parse_args(int argc, char** argv, Options& o)
         {"ip-pool", required_argument, nullptr, kIpPool},  {"senders", required_argument, nullptr, kSenders},
         {"rcpts", required_argument, nullptr, kRcpts},     {"rcpts-per-msg", required_argument, nullptr, kRcptsPerMsg},
         {"auth-user", required_argument, nullptr, kAuthUser}, {"timeout", required_argument, nullptr, kTimeout},
-        {"seed", required_argument, nullptr, kSeed},       {"help", no_argument, nullptr, 'h'},
+        {"seed", required_argument, nullptr, kSeed},       {"rate", required_argument, nullptr, kRate},
+        {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
     int ch;
@@ -196,6 +202,7 @@ int parse_args(int argc, char** argv, Options& o)
         case kAuthUser: o.auth_user = optarg; break;
         case kTimeout: ok = parse_positive(optarg, o.timeout_s); break;
         case kSeed: ok = parse_count(optarg, o.seed); break;
+        case kRate: ok = parse_positive(optarg, o.rate); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -881,15 +888,24 @@ struct Plan {
     std::vector<Message> messages;
     Clock::time_point deadline;
     std::atomic<std::uint64_t> claimed{0};
+    Clock::time_point start;
+    std::atomic<std::uint64_t> tickets{0}; // --rate: the n-th message may start at start + n / rate
     std::mutex negotiated_mutex;
     std::uint32_t negotiated_actions = 0, negotiated_steps = 0;
     bool negotiated = false;
 
     bool claim()
     {
-        if (opt.count > 0)
-            return claimed.fetch_add(1) < opt.count;
-        return Clock::now() < deadline;
+        if (opt.count > 0 ? claimed.fetch_add(1) >= opt.count : Clock::now() >= deadline)
+            return false;
+        if (opt.rate > 0) {
+            const auto due = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                         static_cast<double>(tickets.fetch_add(1)) / opt.rate));
+            if (opt.count == 0 && due >= deadline)
+                return false;
+            std::this_thread::sleep_until(due);
+        }
+        return true;
     }
 };
 
@@ -1027,14 +1043,14 @@ void report(const Plan& plan, Tally& t, double seconds)
     std::sort(t.latency_ms.begin(), t.latency_ms.end());
     const auto& o = plan.opt;
     const std::uint64_t messages = t.completed() + t.errors();
-    std::printf("{\"target\":%s,\"concurrency\":%d,\"per_connection\":%d,\"seconds\":%.3f,"
+    std::printf("{\"target\":%s,\"concurrency\":%d,\"per_connection\":%d,\"offered_per_s\":%.1f,\"seconds\":%.3f,"
                 "\"messages\":%llu,\"completed\":%llu,\"msg_per_s\":%.1f,\"connections\":%llu,"
                 "\"actions\":{\"accept\":%llu,\"reject\":%llu,\"tempfail\":%llu,\"discard\":%llu,\"quarantine\":%llu},"
                 "\"header_mods\":%llu,\"other_mods\":%llu,"
                 "\"errors\":{\"connect\":%llu,\"protocol\":%llu,\"timeout\":%llu,\"closed\":%llu},"
                 "\"latency_ms\":{\"p50\":%.3f,\"p95\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
                 "\"negotiated\":{\"actions\":\"0x%X\",\"protocol\":\"0x%X\"}}\n",
-                json_string(o.target).c_str(), o.connections, o.per_connection, seconds,
+                json_string(o.target).c_str(), o.connections, o.per_connection, o.rate, seconds,
                 static_cast<unsigned long long>(messages), static_cast<unsigned long long>(t.completed()),
                 seconds > 0 ? static_cast<double>(t.completed()) / seconds : 0.0,
                 static_cast<unsigned long long>(t.connections), static_cast<unsigned long long>(t.accept),
@@ -1076,6 +1092,7 @@ int main(int argc, char** argv)
     signal(SIGPIPE, SIG_IGN);
 
     const auto start = Clock::now();
+    plan.start = start;
     plan.deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.seconds));
     std::vector<std::unique_ptr<Worker>> workers;
     std::vector<std::thread> threads;
