@@ -59,13 +59,13 @@ class RateLimitCheck final : public Check {
 
     void request(Phase, const Context& ctx, Batch& batch) const override
     {
-        for (const auto& g : groups(ctx))
+        for (const auto& g : groups(ctx, true))
             add_call(g, batch);
     }
 
     void decide(Phase, Context& ctx, std::span<const Reply> replies) const override
     {
-        const auto gs = groups(ctx);
+        const auto gs = groups(ctx, false); // the same groups, without building their keys again
         for (std::size_t i = 0; i < gs.size() && i < replies.size(); ++i) {
             const Reply& r = replies[i];
             const bool has_connection = !gs[i].counters.empty() && gs[i].counters.front().connection;
@@ -111,27 +111,33 @@ class RateLimitCheck final : public Check {
         batch.eval(Script::gcra, std::move(keys), std::move(argv));
     }
 
-    static void add(Group& g, const char* sym, std::string key, const Rate& rate, std::int64_t burst,
+    // Adds a counter when its rate is on; its key is built only when asked for.
+    template <typename KeyFn>
+    static void add(Group& g, bool with_key, const char* sym, KeyFn&& key, const Rate& rate, std::int64_t burst,
                     bool connection = false)
     {
         if (rate.enabled())
-            g.counters.push_back({sym, std::move(key), &rate, burst, connection});
+            g.counters.push_back({sym, with_key ? key() : std::string(), &rate, burst, connection});
     }
 
-    static void add_connection_counters(const Context& ctx, Group& g)
+    static void add_connection_counters(const Context& ctx, Group& g, bool with_keys)
     {
         const Config& cfg = ctx.cfg;
+        const Keys& keys = ctx.rt.keys;
         const auto& ip = *ctx.client.ip;
-        add(g, "RAMPART_RATE_IP_CONN", ctx.rt.keys.conn_rate_ip(ip, ctx.client.net), cfg.ratelimit_ip_connections,
-            cfg.ratelimit_ip_connections_burst, true);
-        add(g, "RAMPART_RATE_NET_CONN", ctx.rt.keys.conn_rate_net(ctx.client.net), cfg.ratelimit_net_connections,
-            cfg.ratelimit_net_connections_burst, true);
+        const auto& net = ctx.client.net;
+        add(
+            g, with_keys, "RAMPART_RATE_IP_CONN", [&] { return keys.conn_rate_ip(ip, net); },
+            cfg.ratelimit_ip_connections, cfg.ratelimit_ip_connections_burst, true);
+        add(
+            g, with_keys, "RAMPART_RATE_NET_CONN", [&] { return keys.conn_rate_net(net); },
+            cfg.ratelimit_net_connections, cfg.ratelimit_net_connections_burst, true);
     }
 
     static Group connection_group(const Context& ctx)
     {
         Group g;
-        add_connection_counters(ctx, g);
+        add_connection_counters(ctx, g, true);
         return g;
     }
 
@@ -139,7 +145,7 @@ class RateLimitCheck final : public Check {
     // groups with counters, so that requests and replies line up. The
     // client's counters (connection, on the first MAIL; messages) are one
     // call: a MAIL FROM refused by one of them advances none.
-    static std::vector<Group> groups(const Context& ctx)
+    static std::vector<Group> groups(const Context& ctx, bool with_keys)
     {
         std::vector<Group> out;
         if (!ctx.client.ip)
@@ -150,16 +156,19 @@ class RateLimitCheck final : public Check {
         const Cidr& net = ctx.client.net;
         Group client;
         if (!ctx.client.connection_counted)
-            add_connection_counters(ctx, client);
-        add(client, "RAMPART_RATE_IP_MSG", keys.msg_rate_ip(ip, net), cfg.ratelimit_ip_messages,
-            cfg.ratelimit_ip_messages_burst);
-        add(client, "RAMPART_RATE_NET_MSG", keys.msg_rate_net(net), cfg.ratelimit_net_messages,
-            cfg.ratelimit_net_messages_burst);
+            add_connection_counters(ctx, client, with_keys);
+        add(
+            client, with_keys, "RAMPART_RATE_IP_MSG", [&] { return keys.msg_rate_ip(ip, net); },
+            cfg.ratelimit_ip_messages, cfg.ratelimit_ip_messages_burst);
+        add(
+            client, with_keys, "RAMPART_RATE_NET_MSG", [&] { return keys.msg_rate_net(net); },
+            cfg.ratelimit_net_messages, cfg.ratelimit_net_messages_burst);
         out.push_back(std::move(client));
         Group sender;
         if (!ctx.tx.sender.empty())
-            add(sender, "RAMPART_RATE_SENDER", keys.msg_rate_sender(ctx.tx.sender), cfg.ratelimit_sender_messages,
-                cfg.ratelimit_sender_messages_burst);
+            add(
+                sender, with_keys, "RAMPART_RATE_SENDER", [&] { return keys.msg_rate_sender(ctx.tx.sender); },
+                cfg.ratelimit_sender_messages, cfg.ratelimit_sender_messages_burst);
         out.push_back(std::move(sender));
         std::erase_if(out, [](const Group& g) { return g.counters.empty(); });
         return out;
