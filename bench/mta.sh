@@ -41,6 +41,9 @@
 # ENVIRONMENT
 #   MTA_DIR   the instance's directory (required; made world-searchable)
 
+# Where this file is: the Postfix services table is shared with the tests.
+MTA_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 # mta_missing: print what is missing, nothing when the MTA level can run.
 mta_missing() {
     local m="" t
@@ -128,28 +131,7 @@ EOF
         printf '127.0.0.1:%s inet n - n - 200 smtpd\n  -o syslog_name=postfix-%s\n  -o smtpd_milters=%s\n' \
             "$port" "$name" "$milter" >>"$MTA_DIR/etc/master.cf"
     done
-    cat >>"$MTA_DIR/etc/master.cf" <<'EOF'
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+    grep -v '^#' "$MTA_LIB_DIR/../tests/integration/postfix-services.cf" >>"$MTA_DIR/etc/master.cf"
     : >"$MTA_DIR/maillog"
     # -c: a running count of delivered messages on stdout.
     smtp-sink -c -u nobody "127.0.0.1:$sink_port" 1000 </dev/null >"$MTA_DIR/sink.out" 2>"$MTA_DIR/sink.log" &

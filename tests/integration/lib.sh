@@ -369,29 +369,8 @@ milter_content_timeout = 60s
 EOF
 
 	# One line per service; "n" in the chroot column everywhere.
-	cat >"$pf/etc/master.cf" <<EOF
-127.0.0.1:$smtp_port inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+	printf '127.0.0.1:%s inet n - n - - smtpd\n' "$smtp_port" >"$pf/etc/master.cf"
+	grep -v '^#' "$RT_LIB_DIR/postfix-services.cf" >>"$pf/etc/master.cf"
 	: >"$pf/maillog"
 	rt_postfix set-permissions || true
 	if ! rt_postfix start; then
