@@ -24,6 +24,12 @@ class Scorecard {
     bool has(std::string_view name) const;
     double total() const;
     const std::vector<Symbol>& symbols() const { return d_symbols; }
+    // Drops the symbols added after the first `count` (a step undone).
+    void truncate(std::size_t count)
+    {
+        if (count < d_symbols.size())
+            d_symbols.resize(count);
+    }
     // "NAME(1.50),OTHER(0.00)" sorted by score, highest first.
     std::string summary() const;
 

@@ -182,11 +182,11 @@ Answer Session::rcpt(std::string_view recipient)
         return d_client.answer;
     if (d_tx.answer.settles())
         return d_tx.answer;
-    const Scorecard card_before = d_tx.card;
+    const std::size_t symbols_before = d_tx.card.symbols().size();
     const Answer a = run(Phase::rcpt);
     if (a.settles() && !d_rcpt_replies) { // negotiated without a reply: this connection cannot refuse it
         d_tx.answer = Answer::proceed();
-        d_tx.card = card_before;
+        d_tx.card.truncate(symbols_before);
     } else if (a.settles()) {
         // A recipient-level answer refuses this recipient only.
         log::info("{}: client={} from=<{}> to=<{}> action={} symbols={}",
@@ -194,7 +194,7 @@ Answer Session::rcpt(std::string_view recipient)
                   printable(d_tx.sender), printable(d_tx.current_rcpt),
                   a.kind == Answer::Kind::reject ? "reject" : "tempfail", d_tx.card.summary());
         d_tx.answer = Answer::proceed();
-        d_tx.card = card_before; // the refused recipient's symbols are not the message's
+        d_tx.card.truncate(symbols_before); // the refused recipient's symbols are not the message's
         return a;
     }
     if (d_tx.recipients.size() < kMaxRecipients)
