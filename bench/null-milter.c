@@ -2,7 +2,7 @@
  * NAME
  *   null-milter - a libmilter filter that does nothing, as a yardstick
  * SYNOPSIS
- *   null-milter -p SOCKET [-t] [-n]
+ *   null-milter -p SOCKET [-t] [-n] [-m]
  * DESCRIPTION
  *   Asks the MTA for "no reply" (SMFIP_NR_*) on every step it offers, so
  *   that the MTA streams them, and answers only at end of message: accept.
@@ -14,6 +14,11 @@
  *       ACK (about 40 ms on Linux).
  *   -n  sets TCP_NODELAY on the listening socket, as rampart-milter does;
  *       on Linux accepted sockets inherit it, and the wait goes away.
+ *   -m  answers MAIL FROM (continue) instead of asking for no reply there,
+ *       so that the MTA waits for it, as it must for any filter that may
+ *       refuse a message before DATA (a rate limit): the ceiling for such a
+ *       filter. Without it, the MTA waits for one reply per message (end of
+ *       message); with it, two.
  *
  *   SOCKET is inet:PORT@HOST, inet6:PORT@HOST or unix:PATH. The filter
  *   stays in the foreground; SIGTERM or SIGINT stops it.
@@ -35,6 +40,7 @@
      SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_HDR)
 
 static int tag_messages;
+static unsigned long reply_steps; /* steps answered even when "no reply" is offered */
 
 /* What one connection was granted at negotiation. */
 struct granted {
@@ -57,7 +63,7 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         free(g);
         return SMFIS_REJECT;
     }
-    g->steps = f1 & NO_REPLY_STEPS;
+    g->steps = f1 & NO_REPLY_STEPS & ~reply_steps;
     *pf0 = f0 & SMFIF_ADDHDRS;
     *pf1 = g->steps;
     *pf2 = 0;
@@ -161,10 +167,11 @@ static int set_nodelay_on_listeners(void)
 
 static int usage(FILE *out, int status)
 {
-    fputs("usage: null-milter -p SOCKET [-t] [-n]\n"
+    fputs("usage: null-milter -p SOCKET [-t] [-n] [-m]\n"
           "  -p SOCKET  inet:PORT@HOST, inet6:PORT@HOST or unix:PATH\n"
           "  -t         add one header at end of message (two replies back to back)\n"
-          "  -n         set TCP_NODELAY on the listening socket\n",
+          "  -n         set TCP_NODELAY on the listening socket\n"
+          "  -m         answer MAIL FROM, as a filter that may refuse before DATA must\n",
           out);
     return status;
 }
@@ -176,11 +183,12 @@ int main(int argc, char **argv)
     char *socket_spec = NULL;
     int ch, nodelay = 0;
 
-    while ((ch = getopt(argc, argv, "p:tnh")) != -1) {
+    while ((ch = getopt(argc, argv, "p:tnmh")) != -1) {
         switch (ch) {
         case 'p': socket_spec = optarg; break;
         case 't': tag_messages = 1; break;
         case 'n': nodelay = 1; break;
+        case 'm': reply_steps |= SMFIP_NR_MAIL; break;
         case 'h': return usage(stdout, 0);
         default: return usage(stderr, 2);
         }

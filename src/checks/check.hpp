@@ -4,6 +4,11 @@
 //   A check acts in one or more SMTP phases. For each phase the engine asks
 //   every check that runs in it for its Redis commands (request), sends them
 //   all as one pipeline, then hands each check its own replies (decide).
+//   Before DATA (connect, HELO, MAIL FROM) the pipeline goes out without the
+//   MTA waiting for it: decide runs when the replies are in, at a later step
+//   (at the latest at end of message, or when the connection closes), with
+//   the phase that asked. A check that must answer at once answers in
+//   request from what the node knows (e.g. a rate counter known to be full).
 //   After the verdict, checks may queue writes (record); they go out in the
 //   background (store/write_queue.hpp), so the MTA never waits for them, and
 //   their failure is logged, never fatal.
@@ -46,8 +51,16 @@ class Check {
     virtual bool answers_in(Phase p, const Runtime& rt) const;
     // True when the check reaches Redis in this phase.
     virtual bool uses_redis(Phase, const Config&) const { return false; }
-    virtual void request(Phase, const Context&, Batch&) const {}
+    // Adds the phase's Redis commands to `batch`; may instead settle the
+    // message from what the node already knows, and add nothing.
+    virtual void request(Phase, Context&, Batch&) const {}
     virtual void decide(Phase p, Context& ctx, std::span<const Reply> replies) const = 0;
+    // True when the verdict needs this phase's replies, so that the end of
+    // the message waits for them if they are not in yet. False for counters
+    // charged in passing: their replies are applied when they are in, and if
+    // the message is decided or dropped first, decide still runs for what
+    // the node learns, on a Transaction of its own.
+    virtual bool verdict_waits(Phase) const { return true; }
     virtual void record(Category, const Context&, Batch&) const {}
     // Writes when the SMTP connection closes, sent in the background like record's.
     virtual void close(const Context&, Batch&) const {}

@@ -91,7 +91,7 @@ class ListCache {
     Keys d_keys;
     std::chrono::milliseconds d_refresh;
     std::atomic<std::shared_ptr<const Lists>> d_lists;
-    bool d_failing = false;
+    std::atomic<bool> d_failing{false}; // refresh() may run on the poller and on a caller at once
     std::mutex d_stop_mutex;
     std::condition_variable d_stop_cv;
     bool d_stop = false;

@@ -4,18 +4,26 @@
 //   Counts connections per client IP and per client network, and messages
 //   per client IP, per network and per envelope sender, with the GCRA script
 //   (store/scripts/gcra.lua): a steady rate plus a burst, atomic in Redis,
-//   shared by the whole fleet. Over a limit, MAIL FROM gets a 451 4.7.1
+//   shared by the whole fleet. Over a limit, the message gets a 451 4.7.1
 //   tempfail (reply.ratelimit); a legitimate sender retries later, a bot's
 //   burst is cut. A connection over its limit is refused every MAIL FROM.
 //
-//   Connect costs no Redis round trip: a connection is counted in the
-//   pipeline of its first MAIL FROM, where its answer is given anyway, or,
-//   if it never sends one, when it closes (in the background).
+//   The MTA never waits for these counters. A connection is charged when it
+//   connects and a message at MAIL FROM, each in a pipeline sent in the
+//   background. Each reply says how long every counter stays full; the
+//   node notes the full ones (checks/limit_cache.hpp), so that the next
+//   connection or MAIL FROM charged to a full counter is refused at once,
+//   from memory, and costs Redis nothing. A message whose own charge Redis
+//   refused (the limit was reached by another node, or in the round trip
+//   while it was sent) is refused at the next step that has a reply when the
+//   refusal is in by then; a message decided before it arrives is not held
+//   back. Limits are exact to within the messages in flight during one
+//   Redis round trip.
 // PHASES
-//   mail: two EVALSHA in the phase's single pipeline: the client's counters
-//   (its connection counters on the first MAIL only, and its message
-//   counters; all or none: a refused MAIL FROM advances none of them), and
-//   the sender's; close: the connection counters of a connection without MAIL.
+//   connect: one EVALSHA (the connection counters), sent without waiting;
+//   mail: two EVALSHA (the client's message counters; the sender's), sent
+//   without waiting; a MAIL FROM refused from memory sends nothing, and a
+//   refused charge advances none of the counters of its call.
 // REDIS KEYS
 //   PREFIX{NET}:rate:conn:ip:IP, PREFIX{NET}:rate:conn:net,
 //   PREFIX{NET}:rate:msg:ip:IP, PREFIX{NET}:rate:msg:net,
@@ -42,135 +50,125 @@ struct Counter {
     std::string key;
     const Rate* rate;
     std::int64_t burst;
-    bool connection = false; // a connection counter: its refusal holds for the whole connection
 };
 
-// Counters that one script call checks together, all or none (they share a hash tag).
-struct Group {
-    std::vector<Counter> counters;
-};
+// Counters that one script call charges together, all or none (they share a hash tag).
+using Group = std::vector<Counter>;
 
 class RateLimitCheck final : public Check {
   public:
     std::string_view name() const override { return "ratelimit"; }
 
-    bool runs_in(Phase p, const Config& cfg) const override { return cfg.ratelimit_enabled && p == Phase::mail; }
-    bool uses_redis(Phase p, const Config& cfg) const override { return runs_in(p, cfg); }
-
-    void request(Phase, const Context& ctx, Batch& batch) const override
+    bool runs_in(Phase p, const Config& cfg) const override
     {
-        for (const auto& g : groups(ctx, true))
-            add_call(g, batch);
+        return cfg.ratelimit_enabled && (p == Phase::connect || p == Phase::mail);
     }
+    // A connection over its limit is refused at MAIL FROM, where the MTA asks anyway.
+    bool answers_in(Phase p, const Runtime& rt) const override { return p == Phase::mail && runs_in(p, *rt.config); }
+    bool uses_redis(Phase p, const Config& cfg) const override { return runs_in(p, cfg); }
+    // Counters charged in passing: the end of the message does not wait for them.
+    bool verdict_waits(Phase) const override { return false; }
 
-    void decide(Phase, Context& ctx, std::span<const Reply> replies) const override
+    void request(Phase p, Context& ctx, Batch& batch) const override
     {
-        const auto gs = groups(ctx, false); // the same groups, without building their keys again
-        for (std::size_t i = 0; i < gs.size() && i < replies.size(); ++i) {
-            const Reply& r = replies[i];
-            const bool has_connection = !gs[i].counters.empty() && gs[i].counters.front().connection;
-            if (r.type != Reply::Type::array || r.elements.size() != 2) { // 0: every counter had room
-                if (has_connection)
-                    ctx.client.connection_counted = true;
-                continue;
+        if (!ctx.client.ip || ctx.client.allowed)
+            return;
+        const auto gs = groups(p, ctx);
+        // A counter this node knows to be full refuses at once, and nothing is charged.
+        for (const auto& g : gs)
+            for (const auto& c : g)
+                if (const auto ms = ctx.rt.limits->full_for_ms(c.key); ms > 0) {
+                    refuse(p, ctx, c, ms);
+                    return;
+                }
+        for (const auto& g : gs) {
+            std::vector<std::string> keys, argv;
+            for (const auto& c : g) {
+                keys.push_back(c.key);
+                argv.push_back(std::to_string(c.rate->interval_us()));
+                argv.push_back(std::to_string(c.burst));
             }
-            const auto idx = r.elements[0].as_integer(0) - 1;
-            if (idx < 0 || static_cast<std::size_t>(idx) >= gs[i].counters.size())
-                continue;
-            const Counter& over = gs[i].counters[static_cast<std::size_t>(idx)];
-            const auto detail = fmt::format("retry in {} ms", r.elements[1].as_integer(0));
-            ctx.tx.answer = Answer::tempfail(ctx.cfg.reply_ratelimit);
-            if (over.connection) { // every later MAIL of this connection is refused too
-                ctx.client.connection_counted = true;
-                ctx.client.pending_answer = ctx.tx.answer;
-                ctx.client.card.add(over.symbol, 0, detail);
-            } else { // nothing was charged: the connection is counted at a later MAIL or at close
-                ctx.tx.card.add(over.symbol, 0, detail);
-            }
+            batch.eval(Script::gcra, std::move(keys), std::move(argv));
         }
     }
 
-    void close(const Context& ctx, Batch& batch) const override
+    void decide(Phase p, Context& ctx, std::span<const Reply> replies) const override
     {
-        if (!ctx.cfg.ratelimit_enabled || ctx.client.connection_counted || !ctx.client.ip || ctx.client.allowed)
-            return;
-        add_call(connection_group(ctx), batch);
+        if (replies.empty())
+            return; // refused from memory, or nothing to count
+        const auto gs = groups(p, ctx);
+        for (std::size_t i = 0; i < gs.size() && i < replies.size(); ++i) {
+            const Group& g = gs[i];
+            const Reply& r = replies[i];
+            if (r.type != Reply::Type::array || r.elements.size() != g.size() + 1)
+                continue;
+            for (std::size_t k = 0; k < g.size(); ++k)
+                ctx.rt.limits->note_full(g[k].key, r.elements[k + 1].as_integer(0));
+            const auto refused = r.elements[0].as_integer(0);
+            if (refused >= 1 && static_cast<std::size_t>(refused) <= g.size()) {
+                const auto at = static_cast<std::size_t>(refused - 1);
+                refuse(p, ctx, g[at], r.elements[static_cast<std::size_t>(refused)].as_integer(0));
+            }
+        }
     }
 
   private:
-    static void add_call(const Group& g, Batch& batch)
+    static void refuse(Phase p, Context& ctx, const Counter& c, std::int64_t ms)
     {
-        if (g.counters.empty())
-            return;
-        std::vector<std::string> keys, argv;
-        for (const auto& c : g.counters) {
-            keys.push_back(c.key);
-            argv.push_back(std::to_string(c.rate->interval_us()));
-            argv.push_back(std::to_string(c.burst));
+        const auto detail = fmt::format("retry in {} ms", ms);
+        if (p == Phase::connect) { // every MAIL of this connection is refused
+            ctx.client.pending_answer = Answer::tempfail(ctx.cfg.reply_ratelimit);
+            ctx.client.card.add(c.symbol, 0, detail);
+        } else if (!ctx.tx.answer.settles()) {
+            ctx.tx.answer = Answer::tempfail(ctx.cfg.reply_ratelimit);
+            ctx.tx.card.add(c.symbol, 0, detail);
         }
-        batch.eval(Script::gcra, std::move(keys), std::move(argv));
     }
 
-    // Adds a counter when its rate is on; its key is built only when asked for.
+    // Adds a counter when its rate is on.
     template <typename KeyFn>
-    static void add(Group& g, bool with_key, const char* sym, KeyFn&& key, const Rate& rate, std::int64_t burst,
-                    bool connection = false)
+    static void add(Group& g, const char* sym, KeyFn&& key, const Rate& rate, std::int64_t burst)
     {
         if (rate.enabled())
-            g.counters.push_back({sym, with_key ? key() : std::string(), &rate, burst, connection});
+            g.push_back({sym, key(), &rate, burst});
     }
 
-    static void add_connection_counters(const Context& ctx, Group& g, bool with_keys)
-    {
-        const Config& cfg = ctx.cfg;
-        const Keys& keys = ctx.rt.keys;
-        const auto& ip = *ctx.client.ip;
-        const auto& net = ctx.client.net;
-        add(
-            g, with_keys, "RAMPART_RATE_IP_CONN", [&] { return keys.conn_rate_ip(ip, net); },
-            cfg.ratelimit_ip_connections, cfg.ratelimit_ip_connections_burst, true);
-        add(
-            g, with_keys, "RAMPART_RATE_NET_CONN", [&] { return keys.conn_rate_net(net); },
-            cfg.ratelimit_net_connections, cfg.ratelimit_net_connections_burst, true);
-    }
-
-    static Group connection_group(const Context& ctx)
-    {
-        Group g;
-        add_connection_counters(ctx, g, true);
-        return g;
-    }
-
-    // The script calls of a MAIL FROM, in the order they are sent; only
-    // groups with counters, so that requests and replies line up. The
-    // client's counters (connection, on the first MAIL; messages) are one
-    // call: a MAIL FROM refused by one of them advances none.
-    static std::vector<Group> groups(const Context& ctx, bool with_keys)
+    // The script calls of a phase, in the order they are sent; only groups
+    // with counters, so that requests and replies line up. At connect, the
+    // connection counters; at MAIL FROM, the client's message counters (one
+    // call), then the sender's.
+    static std::vector<Group> groups(Phase p, const Context& ctx)
     {
         std::vector<Group> out;
-        if (!ctx.client.ip)
-            return out;
         const Config& cfg = ctx.cfg;
         const Keys& keys = ctx.rt.keys;
         const IpAddress& ip = *ctx.client.ip;
         const Cidr& net = ctx.client.net;
         Group client;
-        if (!ctx.client.connection_counted)
-            add_connection_counters(ctx, client, with_keys);
-        add(
-            client, with_keys, "RAMPART_RATE_IP_MSG", [&] { return keys.msg_rate_ip(ip, net); },
-            cfg.ratelimit_ip_messages, cfg.ratelimit_ip_messages_burst);
-        add(
-            client, with_keys, "RAMPART_RATE_NET_MSG", [&] { return keys.msg_rate_net(net); },
-            cfg.ratelimit_net_messages, cfg.ratelimit_net_messages_burst);
-        out.push_back(std::move(client));
-        Group sender;
-        if (!ctx.tx.sender.empty())
+        if (p == Phase::connect) {
             add(
-                sender, with_keys, "RAMPART_RATE_SENDER", [&] { return keys.msg_rate_sender(ctx.tx.sender); },
-                cfg.ratelimit_sender_messages, cfg.ratelimit_sender_messages_burst);
-        out.push_back(std::move(sender));
-        std::erase_if(out, [](const Group& g) { return g.counters.empty(); });
+                client, "RAMPART_RATE_IP_CONN", [&] { return keys.conn_rate_ip(ip, net); },
+                cfg.ratelimit_ip_connections, cfg.ratelimit_ip_connections_burst);
+            add(
+                client, "RAMPART_RATE_NET_CONN", [&] { return keys.conn_rate_net(net); }, cfg.ratelimit_net_connections,
+                cfg.ratelimit_net_connections_burst);
+            out.push_back(std::move(client));
+        } else {
+            add(
+                client, "RAMPART_RATE_IP_MSG", [&] { return keys.msg_rate_ip(ip, net); }, cfg.ratelimit_ip_messages,
+                cfg.ratelimit_ip_messages_burst);
+            add(
+                client, "RAMPART_RATE_NET_MSG", [&] { return keys.msg_rate_net(net); }, cfg.ratelimit_net_messages,
+                cfg.ratelimit_net_messages_burst);
+            out.push_back(std::move(client));
+            Group sender;
+            if (!ctx.tx.sender.empty())
+                add(
+                    sender, "RAMPART_RATE_SENDER", [&] { return keys.msg_rate_sender(ctx.tx.sender); },
+                    cfg.ratelimit_sender_messages, cfg.ratelimit_sender_messages_burst);
+            out.push_back(std::move(sender));
+        }
+        std::erase_if(out, [](const Group& g) { return g.empty(); });
         return out;
     }
 };

@@ -3,9 +3,8 @@
 // SUMMARY
 //   Every message's verdict is added to decayed clean/spam counts of its
 //   client IP and client network (half-life reputation.half_life_s). The
-//   counts are read back once per connection, in the pipeline of its first
-//   MAIL FROM (connect itself costs no Redis round trip), and apply to every
-//   message of the connection; once an IP (or network) has at least
+//   counts are read back once per connection, sent when it connects without
+//   the MTA waiting, and apply to every message of the connection; once an IP (or network) has at least
 //   reputation.min_messages decayed verdicts, its spam share s scores
 //     RAMPART_REP_IP_SPAM   = ip_weight  * (2s - 1)  when s > 0.5
 //     RAMPART_REP_IP_CLEAN  = -ip_weight * (1 - 2s)  when s < 0.5
@@ -16,7 +15,8 @@
 //   weights together stay below category.spam_score, so that reputation
 //   alone never makes a message spam and then feeds on its own verdict.
 // PHASES
-//   mail (read, one EVALSHA in the MAIL FROM pipeline, first MAIL only), eom
+//   connect (read, one EVALSHA in the connection's pipeline, sent without
+//   waiting; its replies are needed at end of message), eom
 //   (record, one EVALSHA sent in the background after the verdict; its
 //   failure is logged, never fatal).
 // REDIS KEYS
@@ -40,13 +40,13 @@ class ReputationCheck final : public Check {
   public:
     std::string_view name() const override { return "reputation"; }
 
-    bool runs_in(Phase p, const Config& cfg) const override { return cfg.reputation_enabled && p == Phase::mail; }
+    bool runs_in(Phase p, const Config& cfg) const override { return cfg.reputation_enabled && p == Phase::connect; }
     bool answers_in(Phase, const Runtime&) const override { return false; }
     bool uses_redis(Phase p, const Config& cfg) const override { return runs_in(p, cfg); }
 
-    void request(Phase, const Context& ctx, Batch& batch) const override
+    void request(Phase, Context& ctx, Batch& batch) const override
     {
-        if (!ctx.client.ip || ctx.client.reputation_read)
+        if (!ctx.client.ip)
             return;
         batch.eval(Script::reputation_read, keys(ctx), {std::to_string(ctx.cfg.reputation_half_life_s)});
     }
@@ -55,7 +55,6 @@ class ReputationCheck final : public Check {
     {
         if (replies.empty() || replies[0].elements.size() != 4)
             return;
-        ctx.client.reputation_read = true;
         const auto& e = replies[0].elements;
         score(ctx, e[0].as_integer() / 1000.0, e[1].as_integer() / 1000.0, ctx.cfg.reputation_ip_weight, "IP");
         score(ctx, e[2].as_integer() / 1000.0, e[3].as_integer() / 1000.0, ctx.cfg.reputation_net_weight, "NET");

@@ -39,8 +39,6 @@ struct Client {
     Answer pending_answer; // an answer given to every later MAIL (connection rate over limit)
     bool allowed = false;  // allow-listed client: every message is clean
     bool redis_failed = false;
-    bool connection_counted = false; // the connection rate counters have seen this connection
-    bool reputation_read = false;    // the client's reputation is on the card
 };
 
 struct Transaction {

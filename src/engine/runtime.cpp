@@ -19,9 +19,11 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
             lists->adopt(*previous->lists);
         lists->start();
     }
+    // The same counters in Redis: what this node knows of them still holds.
+    auto limits = same_store && same_prefix ? previous->limits : std::make_shared<LimitCache>();
     Keys keys(cfg->redis_prefix);
     return std::make_shared<const Runtime>(
-        Runtime{std::move(cfg), std::move(store), std::move(lists), std::move(keys)});
+        Runtime{std::move(cfg), std::move(store), std::move(lists), std::move(keys), std::move(limits)});
 }
 
 } // namespace rampart

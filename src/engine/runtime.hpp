@@ -1,12 +1,13 @@
 // NAME
 //   runtime.hpp - one configuration snapshot with the services built from it
 // DESCRIPTION
-//   A Runtime pins a Config and the Store, key builder and list cache made
-//   for it. Each SMTP connection holds the Runtime that was current when it
+//   A Runtime pins a Config and the Store, key builder, list cache and
+//   cache of full rate counters made for it. Each SMTP connection holds the Runtime that was current when it
 //   connected; a reload builds a new one (reusing the Store and lists when
 //   the Redis settings did not change) and swaps it in atomically.
 #pragma once
 
+#include "checks/limit_cache.hpp"
 #include "checks/list_cache.hpp"
 #include "config/config.hpp"
 #include "store/keys.hpp"
@@ -21,6 +22,7 @@ struct Runtime {
     std::shared_ptr<Store> store;
     std::shared_ptr<ListCache> lists;
     Keys keys;
+    std::shared_ptr<LimitCache> limits;
 
     // Builds services for `cfg`, reusing those of `previous` where the
     // settings they depend on are unchanged.

@@ -27,6 +27,9 @@ class Stopwatch {
     std::chrono::steady_clock::time_point d_start;
 };
 
+// Steps whose Redis work goes out without the MTA waiting for it.
+bool before_data(Phase p) { return p == Phase::connect || p == Phase::helo || p == Phase::mail; }
+
 } // namespace
 
 StepNeeds step_needs(const Runtime& rt)
@@ -34,9 +37,13 @@ StepNeeds step_needs(const Runtime& rt)
     const Config& cfg = *rt.config;
     StepNeeds n;
     for (const Check* c : all_checks()) {
-        n.reply_connect |= c->answers_in(Phase::connect, rt) || c->uses_redis(Phase::connect, cfg);
-        n.reply_helo |= c->answers_in(Phase::helo, rt) || c->uses_redis(Phase::helo, cfg);
-        n.reply_mail |= c->answers_in(Phase::mail, rt) || c->uses_redis(Phase::mail, cfg);
+        n.reply_connect |= c->answers_in(Phase::connect, rt);
+        n.reply_helo |= c->answers_in(Phase::helo, rt);
+        // Redis work before DATA is not waited for where it is sent; what it
+        // brings (a Redis failure under on_failure = tempfail) is given at MAIL
+        // FROM at the earliest.
+        n.reply_mail |= c->answers_in(Phase::mail, rt) || c->uses_redis(Phase::connect, cfg) ||
+                        c->uses_redis(Phase::helo, cfg) || c->uses_redis(Phase::mail, cfg);
         n.reply_rcpt |= c->answers_in(Phase::rcpt, rt) || c->uses_redis(Phase::rcpt, cfg);
         n.body |= c->runs_in(Phase::body, cfg);
     }
@@ -51,59 +58,71 @@ Answer Session::run(Phase p)
 {
     const Config& cfg = *d_rt->config;
     Context ctx = context();
-    struct Span {
-        const Check* check;
-        std::size_t begin, end;
-    };
-    Span spans[8];
-    std::size_t nspans = 0;
-    Batch batch;
     // Checks without Redis decide first, in order: an allow or block entry
     // settles the message before any counter is spent on it.
     for (const Check* c : all_checks())
         if (c->runs_in(p, cfg) && !c->uses_redis(p, cfg) && !settled_clean())
             c->decide(p, ctx, {});
-    const bool settled = settled_clean() || d_client.answer.settles() || d_tx.answer.settles() ||
-                         (p == Phase::mail && d_client.pending_answer.settles());
+    const auto settled = [&] {
+        return settled_clean() || d_client.answer.settles() || d_tx.answer.settles() ||
+               (p == Phase::mail && d_client.pending_answer.settles());
+    };
+    InFlight f;
+    f.phase = p;
+    Batch batch;
     for (const Check* c : all_checks()) {
-        if (!c->runs_in(p, cfg) || !c->uses_redis(p, cfg) || settled || nspans == std::size(spans))
+        if (!c->runs_in(p, cfg) || !c->uses_redis(p, cfg) || settled() || f.nspans == f.spans.size())
             continue;
         const auto begin = batch.size();
-        c->request(p, ctx, batch);
-        spans[nspans++] = {c, begin, batch.size()};
+        c->request(p, ctx, batch); // may settle from memory instead
+        f.spans[f.nspans++] = {c, begin, batch.size()};
+        f.verdict_waits |= batch.size() > begin && c->verdict_waits(p);
     }
-    std::vector<Reply> replies;
-    bool failed = false;
     if (!batch.empty()) {
-        auto r = d_rt->store->execute(batch);
-        if (r) {
-            replies = std::move(*r);
-            // An error reply leaves its check without an answer: treat it as a failure, loudly.
-            for (const auto& reply : replies)
-                if (reply.is_error()) {
-                    failed = true;
-                    log::warning("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id,
-                                 printable(reply.str));
-                    break;
-                }
-        } else {
-            failed = true;
-            log::debug("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, r.error().message);
-        }
+        f.pending = d_rt->store->submit(std::move(batch));
+        if (before_data(p))
+            d_flights.push_back(std::move(f)); // applied at a later step
+        else
+            finish(f);
     }
-    for (std::size_t i = 0; i < nspans; ++i) {
-        const Span& s = spans[i];
-        if (s.end > s.begin && failed)
+    return answer();
+}
+
+void Session::finish(InFlight& f)
+{
+    const Config& cfg = *d_rt->config;
+    const auto& result = f.pending->wait();
+    bool failed = false;
+    if (result) {
+        // An error reply leaves its check without an answer: treat it as a failure, loudly.
+        for (const auto& reply : *result)
+            if (reply.is_error()) {
+                failed = true;
+                log::warning("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, printable(reply.str));
+                break;
+            }
+    } else {
+        failed = true;
+        log::debug("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, result.error().message);
+    }
+    Context ctx{cfg, *d_rt, d_client, f.orphan ? *f.orphan : d_tx};
+    const std::vector<Reply> none;
+    const std::span<const Reply> replies = result ? std::span<const Reply>(*result) : std::span<const Reply>(none);
+    for (std::size_t i = 0; i < f.nspans; ++i) {
+        const auto& s = f.spans[i];
+        if (s.end > s.begin && (failed || s.end > replies.size()))
             continue; // no answer for this check; redis.on_failure applies below
-        s.check->decide(p, ctx, std::span<const Reply>(replies).subspan(s.begin, s.end - s.begin));
+        s.check->decide(f.phase, ctx, replies.subspan(s.begin, s.end - s.begin));
     }
-    if (failed) {
-        const bool connection_wide = p == Phase::connect || p == Phase::helo;
+    if (failed && !f.orphan) {
+        const bool connection_wide = f.phase == Phase::connect || f.phase == Phase::helo;
         if (connection_wide)
             d_client.redis_failed = true;
         else
             d_tx.redis_failed = true;
-        Answer& answer = connection_wide ? d_client.answer : d_tx.answer;
+        // A connection-wide failure refuses each MAIL FROM after the lists
+        // had their say: a block list's reject stands, it needed no Redis.
+        Answer& answer = connection_wide ? d_client.pending_answer : d_tx.answer;
         if (cfg.on_failure == FailurePolicy::tempfail) {
             if (!answer.settles()) // a block list's reject stands: it needed no Redis
                 answer = Answer::tempfail(cfg.reply_redis_failure);
@@ -112,9 +131,41 @@ Answer Session::run(Phase p)
             (connection_wide ? d_client.card : d_tx.card).add("RAMPART_REDIS_FAILED", 0, "on_failure=accept");
         }
     }
-    if (d_client.answer.settles())
-        return d_client.answer;
-    return d_tx.answer;
+}
+
+void Session::collect(Wait wait)
+{
+    std::erase_if(d_flights, [&](InFlight& f) {
+        const bool must = wait == Wait::all || (wait == Wait::verdict && f.verdict_waits);
+        if (!must && !f.pending->ready())
+            return false;
+        finish(f);
+        return true;
+    });
+    // A connection found over its limit refuses the message under way too.
+    if (d_in_message && !d_tx.answer.settles() && d_client.pending_answer.settles())
+        d_tx.answer = d_client.pending_answer;
+}
+
+void Session::orphan_message_flights()
+{
+    for (auto& f : d_flights)
+        if (f.phase == Phase::mail && !f.orphan) {
+            f.orphan = std::make_unique<Transaction>(std::move(d_tx));
+            d_tx = Transaction{};
+        }
+}
+
+Answer Session::refuse(const Answer& a)
+{
+    if (d_refusal_logged)
+        return a;
+    d_refusal_logged = true;
+    Scorecard all = d_client.card;
+    for (const auto& s : d_tx.card.symbols())
+        all.add(s.name, s.score, s.detail);
+    log_decision("-", 0, a.kind == Answer::Kind::reject ? "reject" : "tempfail", all.summary());
+    return a;
 }
 
 Answer Session::connect(std::optional<IpAddress> ip, std::string_view hostname)
@@ -126,11 +177,8 @@ Answer Session::connect(std::optional<IpAddress> ip, std::string_view hostname)
                                   static_cast<int>(config().network_ipv6_prefix));
     d_client.hostname = printable(hostname);
     const Answer a = run(Phase::connect);
-    if (a.settles()) {
-        sw.lap();
-        log_decision("-", 0, a.kind == Answer::Kind::reject ? "reject" : "tempfail", d_client.card.summary());
-    }
-    return a;
+    sw.lap();
+    return a.settles() ? refuse(a) : a;
 }
 
 Answer Session::helo(std::string_view name)
@@ -139,12 +187,10 @@ Answer Session::helo(std::string_view name)
     d_client.helo = std::string(name.substr(0, 255));
     if (d_client.answer.settles())
         return d_client.answer;
+    collect(Wait::none);
     const Answer a = run(Phase::helo);
-    if (a.settles()) {
-        sw.lap();
-        log_decision("-", 0, a.kind == Answer::Kind::reject ? "reject" : "tempfail", d_client.card.summary());
-    }
-    return a;
+    sw.lap();
+    return a.settles() ? refuse(a) : a;
 }
 
 Answer Session::mail(std::string_view sender, std::string_view queue_id, std::string_view auth_user)
@@ -155,33 +201,29 @@ Answer Session::mail(std::string_view sender, std::string_view queue_id, std::st
     d_tx.sender = std::string(strip_brackets(sender).substr(0, 512));
     d_tx.queue_id = printable(queue_id, 64);
     d_tx.auth_user = printable(auth_user, 128);
-    if (d_client.answer.settles())
+    if (d_client.answer.settles()) // refused at connect or HELO, and logged there
         return d_client.answer;
-    run(Phase::mail); // with an answer pending for the connection, only the lists run
+    collect(Wait::none);               // the connection's replies, when they are in
+    const Answer a = run(Phase::mail); // with an answer pending for the connection, only the lists run
     if (!d_tx.answer.settles() && d_client.pending_answer.settles())
         d_tx.answer = d_client.pending_answer;
-    if (d_client.answer.settles() || d_tx.answer.settles()) {
-        const Answer a = d_client.answer.settles() ? d_client.answer : d_tx.answer;
-        Scorecard all = d_client.card;
-        for (const auto& s : d_tx.card.symbols())
-            all.add(s.name, s.score, s.detail);
-        sw.lap();
-        log_decision("-", 0, a.kind == Answer::Kind::reject ? "reject" : "tempfail", all.summary());
-        return a;
-    }
-    return Answer::proceed();
+    sw.lap();
+    if (answer().settles())
+        return refuse(answer());
+    return a;
 }
 
 Answer Session::rcpt(std::string_view recipient)
 {
     Stopwatch sw(d_tx);
     d_tx.current_rcpt = std::string(strip_brackets(recipient).substr(0, 512));
+    collect(Wait::none); // a rate limit or a Redis failure found since MAIL FROM refuses the message here
     // An answer already given for the whole message or connection stands;
     // it is not a refusal of this recipient.
-    if (d_client.answer.settles())
-        return d_client.answer;
-    if (d_tx.answer.settles())
-        return d_tx.answer;
+    if (answer().settles()) {
+        sw.lap();
+        return refuse(answer());
+    }
     const std::size_t symbols_before = d_tx.card.symbols().size();
     const Answer a = run(Phase::rcpt);
     if (a.settles() && !d_rcpt_replies) { // negotiated without a reply: this connection cannot refuse it
@@ -248,10 +290,13 @@ Outcome Session::eom(std::string_view queue_id)
     Stopwatch sw(d_tx);
     set_queue_id(queue_id);
     const Config& cfg = config();
-    // An answer found at a step negotiated without a reply is given now.
-    if (const Answer& early = d_client.answer.settles() ? d_client.answer : d_tx.answer; early.settles()) {
+    collect(Wait::verdict); // what the verdict needs of the steps before DATA
+    // An answer found at a step negotiated without a reply, or found late, is given now.
+    if (const Answer early = answer(); early.settles()) {
         Outcome out;
-        out.answer = early;
+        sw.lap();
+        out.answer = refuse(early);
+        orphan_message_flights();
         d_in_message = false;
         return out;
     }
@@ -275,12 +320,14 @@ Outcome Session::eom(std::string_view queue_id)
     const char* action_name = to_string(action);
     sw.lap();
     log_decision(to_string(category), d_tx.card.total(), action_name, d_tx.card.summary());
+    orphan_message_flights();
     d_in_message = false;
     return out;
 }
 
 void Session::close()
 {
+    collect(Wait::all); // what the replies say of full counters serves the next connections
     Context ctx = context();
     Batch writes;
     for (const Check* c : all_checks())
@@ -290,8 +337,11 @@ void Session::close()
 
 void Session::abort()
 {
+    collect(Wait::none);
+    orphan_message_flights(); // the dropped message's late replies still tell which counters are full
     d_tx = Transaction{};
     d_in_message = false;
+    d_refusal_logged = false;
 }
 
 void Session::log_decision(std::string_view category, double score, std::string_view action, std::string_view symbols)

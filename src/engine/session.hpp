@@ -8,6 +8,15 @@
 //   for the end of the message. A Session pins the Runtime (configuration
 //   snapshot) that was current when the client connected.
 //
+//   The pipelines of connect, HELO and MAIL FROM go out without the MTA
+//   waiting (Store::submit): their replies are applied at the next step that
+//   finds them in. The end of the message waits for those its verdict needs
+//   (reputation) and not for counters charged in passing (rate limits),
+//   whose late replies still teach the node which counters are full; the
+//   connection's close waits for everything. An answer they bring (a
+//   message over a rate limit, Redis down) is given at the step that finds
+//   it; the steps from RCPT TO on wait for their own pipeline.
+//
 //   Redis failures that leave a check without its answer apply
 //   redis.on_failure: tempfail, or accept with RAMPART_REDIS_FAILED (0).
 //
@@ -28,9 +37,11 @@
 #include "engine/facts.hpp"
 #include "engine/runtime.hpp"
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace rampart {
 
@@ -64,7 +75,34 @@ class Session {
     void set_rcpt_replies(bool on) { d_rcpt_replies = on; }
 
   private:
+    // Redis work of one phase, sent and not yet applied.
+    struct InFlight {
+        struct Span {
+            const Check* check;
+            std::size_t begin, end;
+        };
+        Phase phase = Phase::connect;
+        std::shared_ptr<const Pending> pending;
+        std::array<Span, 8> spans{};
+        std::size_t nspans = 0;
+        bool verdict_waits = false; // a check's verdict needs these replies
+        // Set when its message is decided or dropped first: the message, for
+        // decide to learn from without touching the next one.
+        std::unique_ptr<Transaction> orphan;
+    };
+
     Answer run(Phase p);
+    Answer answer() const { return d_client.answer.settles() ? d_client.answer : d_tx.answer; }
+    void finish(InFlight& f);
+    enum class Wait { none, verdict, all };
+    // Applies the replies that are in, waiting for those the verdict needs
+    // (Wait::verdict) or for all of them (Wait::all).
+    void collect(Wait wait);
+    // The message is decided or dropped: replies still out for it are
+    // applied later, to the message they were for (moved out of d_tx).
+    void orphan_message_flights();
+    // Logs a refusal before end of message, once per message, and returns it.
+    Answer refuse(const Answer& a);
     void log_decision(std::string_view category, double score, std::string_view action, std::string_view symbols);
     Context context() { return {*d_rt->config, *d_rt, d_client, d_tx}; }
     bool settled_clean() const;
@@ -72,7 +110,9 @@ class Session {
     std::shared_ptr<const Runtime> d_rt;
     Client d_client;
     Transaction d_tx;
+    std::vector<InFlight> d_flights;
     bool d_in_message = false;
+    bool d_refusal_logged = false;
     bool d_rcpt_replies = true;
 };
 

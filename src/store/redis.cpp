@@ -5,7 +5,11 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+
+#include <sys/socket.h>
 
 namespace rampart {
 
@@ -110,7 +114,28 @@ class Connection {
   public:
     explicit Connection(redisContext* c) : d_ctx(c, &redisFree) {}
     redisContext* get() const { return d_ctx.get(); }
-    bool broken() const { return d_ctx->err != 0; }
+    bool broken() const { return d_ctx->err != 0 || d_failed; }
+    // Set by a failed read or write; safe to ask while another thread reads.
+    bool failed() const { return d_failed; }
+
+    // Writes bytes straight to the socket (not through hiredis' buffer, so
+    // that a reader thread may read replies meanwhile).
+    Result<std::size_t> write_all(std::string_view data)
+    {
+        std::size_t done = 0;
+        while (done < data.size()) {
+            const auto n = ::send(d_ctx->fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                d_failed = true;
+                return Error{n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? "write timed out"
+                                                                                : std::strerror(errno)};
+            }
+            done += static_cast<std::size_t>(n);
+        }
+        return done;
+    }
 
     // Sends argv and reads one reply; used for set-up commands.
     Result<Reply> call(const std::vector<std::string>& args)
@@ -139,14 +164,17 @@ class Connection {
     Result<Reply> read()
     {
         void* raw = nullptr;
-        if (redisGetReply(d_ctx.get(), &raw) != REDIS_OK || raw == nullptr)
+        if (redisGetReply(d_ctx.get(), &raw) != REDIS_OK || raw == nullptr) {
+            d_failed = true;
             return Error{d_ctx->errstr[0] ? d_ctx->errstr : "connection lost"};
+        }
         std::unique_ptr<redisReply, decltype(&freeReplyObject)> r(static_cast<redisReply*>(raw), &freeReplyObject);
         return copy_reply(r.get());
     }
 
   private:
     std::unique_ptr<redisContext, decltype(&redisFree)> d_ctx;
+    std::atomic<bool> d_failed{false};
 };
 
 Store::Store(const Config& cfg)
@@ -158,7 +186,111 @@ Store::Store(const Config& cfg)
 {
 }
 
-Store::~Store() = default;
+Store::~Store()
+{
+    {
+        std::lock_guard lock(d_async_mutex);
+        d_stopping = true;
+    }
+    d_async_wake.notify_all();
+    if (d_reader.joinable())
+        d_reader.join();
+}
+
+const Result<std::vector<Reply>>& Pending::wait() const
+{
+    d_done.wait(false, std::memory_order_acquire);
+    return d_result;
+}
+
+void Store::settle(Pending& p, Result<std::vector<Reply>> r)
+{
+    p.d_result = std::move(r);
+    p.d_done.store(true, std::memory_order_release);
+    p.d_done.notify_all();
+}
+
+std::shared_ptr<const Pending> Store::submit(Batch batch)
+{
+    auto p = std::make_shared<Pending>();
+    p->d_batch = std::move(batch);
+    if (p->d_batch.empty()) {
+        settle(*p, std::vector<Reply>{});
+        return p;
+    }
+    if (!d_breaker.allow()) {
+        settle(*p, Error{"circuit breaker open"});
+        return p;
+    }
+    std::unique_lock lock(d_async_mutex);
+    if (!d_async || d_async->failed()) { // (its reader may be reading: ask only the atomic flag)
+        std::string why = "no Redis server configured";
+        auto c = acquire(why);
+        if (!c) {
+            lock.unlock();
+            d_breaker.failure(why);
+            settle(*p, Error{why});
+            return p;
+        }
+        d_async = std::move(c);
+    }
+    const Batch* one[] = {&p->d_batch};
+    if (auto written = write_pipeline(*d_async, one); !written) {
+        d_async.reset(); // the reader drops it once the batches already on it have failed
+        lock.unlock();
+        d_breaker.failure(written.error().message);
+        settle(*p, written.error());
+        return p;
+    }
+    const bool was_idle = d_outstanding.empty();
+    d_outstanding.push_back({p, d_async});
+    if (!d_reader.joinable()) // started on first use: rampartctl needs no thread
+        d_reader = std::thread([this] { read_replies(); });
+    lock.unlock();
+    if (was_idle)
+        d_async_wake.notify_one();
+    return p;
+}
+
+// The reader: replies come back in the order the batches were written, so
+// the oldest outstanding batch owns the next replies. A connection that
+// fails (I/O error, redis.timeout_ms without a reply) fails every batch
+// written to it.
+void Store::read_replies()
+{
+    std::unique_lock lock(d_async_mutex);
+    for (;;) {
+        d_async_wake.wait(lock, [this] { return d_stopping || !d_outstanding.empty(); });
+        if (d_outstanding.empty()) // stopping, and nothing left
+            return;
+        const Outstanding o = d_outstanding.front();
+        lock.unlock();
+        Result<std::vector<Reply>> replies = read_pipeline(*o.conn, o.pending->d_batch.size());
+        if (replies) {
+            lock.lock();
+            d_outstanding.pop_front();
+            lock.unlock();
+            settle(*o.pending, checked(*o.pending, std::move(replies), o.conn));
+            lock.lock();
+            continue;
+        }
+        std::vector<std::shared_ptr<Pending>> lost;
+        lock.lock();
+        std::erase_if(d_outstanding, [&](const Outstanding& x) {
+            if (x.conn != o.conn)
+                return false;
+            lost.push_back(x.pending);
+            return true;
+        });
+        if (d_async == o.conn)
+            d_async.reset();
+        lock.unlock();
+        d_breaker.failure(replies.error().message);
+        for (const auto& p : lost)
+            settle(*p, replies.error());
+        lock.lock();
+    }
+}
 
 bool Store::same_settings(const Config& cfg) const
 {
@@ -257,36 +389,95 @@ bool Store::load_scripts(Connection& c, std::string& why)
     return true;
 }
 
-Result<std::vector<Reply>> Store::send(Connection& c, std::span<const Batch* const> batches)
+// The batches as one buffer of Redis protocol, scripts as EVALSHA.
+std::string Store::format_pipeline(std::span<const Batch* const> batches) const
 {
     const auto& sha = d_sha; // fixed once d_have_sha (acquire() saw to it)
-    static const std::string evalsha = "EVALSHA";
-    std::size_t total = 0;
-    for (const Batch* batch : batches) {
-        total += batch->size();
+    std::string out;
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    for (const Batch* batch : batches)
         for (const auto& cmd : batch->commands()) {
-            if (cmd.script < 0) {
-                c.append(cmd.args);
-                continue;
+            argv.clear();
+            lens.clear();
+            std::string nkeys;
+            if (cmd.script >= 0) {
+                nkeys = std::to_string(cmd.nkeys);
+                for (std::string_view a :
+                     {std::string_view("EVALSHA"), std::string_view(sha[cmd.script]), std::string_view(nkeys)}) {
+                    argv.push_back(a.data());
+                    lens.push_back(a.size());
+                }
             }
-            std::vector<std::string> args;
-            args.reserve(cmd.args.size() + 2);
-            args.push_back(sha[cmd.script]);
-            args.push_back(std::to_string(cmd.nkeys));
-            args.insert(args.end(), cmd.args.begin(), cmd.args.end());
-            c.append(args, &evalsha);
+            for (const auto& a : cmd.args) {
+                argv.push_back(a.data());
+                lens.push_back(a.size());
+            }
+            char* formatted = nullptr;
+            const int n = redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lens.data());
+            if (n > 0)
+                out.append(formatted, static_cast<std::size_t>(n));
+            redisFreeCommand(formatted);
         }
-    }
+    return out;
+}
+
+Result<std::size_t> Store::write_pipeline(Connection& c, std::span<const Batch* const> batches)
+{
+    std::size_t total = 0;
+    for (const Batch* batch : batches)
+        total += batch->size();
+    auto written = c.write_all(format_pipeline(batches));
+    if (!written)
+        return written.error();
     ++d_round_trips;
     d_commands += total;
+    return total;
+}
+
+Result<std::vector<Reply>> Store::read_pipeline(Connection& c, std::size_t count)
+{
     std::vector<Reply> replies;
-    replies.reserve(total);
-    for (std::size_t i = 0; i < total; ++i) {
+    replies.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
         auto r = c.read();
         if (!r)
             return r.error();
         replies.push_back(std::move(*r));
     }
+    return replies;
+}
+
+Result<std::vector<Reply>> Store::send(Connection& c, std::span<const Batch* const> batches)
+{
+    auto written = write_pipeline(c, batches);
+    if (!written)
+        return written.error();
+    return read_pipeline(c, *written);
+}
+
+// What a pipeline's replies mean for the connection and the breaker. A
+// NOSCRIPT reply (Redis lost its script cache) has the batch sent again
+// through round_trip, which loads the scripts first.
+Result<std::vector<Reply>> Store::checked(const Pending& p, Result<std::vector<Reply>> replies,
+                                          const std::shared_ptr<Connection>& conn)
+{
+    for (const auto& r : *replies)
+        if (r.is_error() && r.str.starts_with("NOSCRIPT")) {
+            const Batch* one[] = {&p.d_batch};
+            return round_trip(one);
+        }
+    for (const auto& r : *replies)
+        if (is_unavailable(r)) { // a replica or a loading server: try afresh
+            {
+                std::lock_guard lock(d_async_mutex);
+                if (d_async == conn)
+                    d_async.reset();
+            }
+            d_breaker.failure("Redis answered: " + r.str);
+            return Error{"Redis answered: " + r.str};
+        }
+    d_breaker.success();
     return replies;
 }
 

@@ -6,8 +6,15 @@
 //   that arrive meanwhile), and returns one Reply per command in order. Scripts go out as EVALSHA; a NOSCRIPT reply
 //   (a restarted or failed-over Redis) loads them again and resends once.
 //
+//   Store::submit sends a batch without waiting: the caller writes it to a
+//   connection kept for that and goes on; a reader thread of the Store reads
+//   the replies in order and hands them to the Pending the caller was given
+//   (ready() to look, wait() to block). Many batches are in flight on that
+//   connection at once. The SMTP steps before DATA use it, so that the MTA
+//   never waits for Redis while the client talks.
+//
 //   Every call has a timeout (redis.timeout_ms). Failures feed the circuit
-//   breaker; while it is open, execute() fails at once.
+//   breaker; while it is open, execute() and submit() fail at once.
 // SECURITY
 //   Replies are bounded by hiredis' own limits; nothing from Redis is trusted
 //   as a length or an index without a check.
@@ -27,10 +34,12 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace rampart {
@@ -55,6 +64,22 @@ class Batch {
 };
 
 class Connection;
+
+// A batch submitted to the Store, and later its replies.
+class Pending {
+  public:
+    // True once the replies (or the failure) are in; never blocks.
+    bool ready() const { return d_done.load(std::memory_order_acquire); }
+    // Blocks until ready(); at most about redis.timeout_ms after the batch went out.
+    const Result<std::vector<Reply>>& wait() const;
+    const Batch& batch() const { return d_batch; }
+
+  private:
+    friend class Store;
+    Batch d_batch;
+    Result<std::vector<Reply>> d_result{Error{"not sent"}};
+    std::atomic<bool> d_done{false};
+};
 
 struct StoreCounters {
     std::uint64_t round_trips = 0;
@@ -83,6 +108,11 @@ class Store {
     // rare reads (the lists) that must not hold up the messages' pipelines.
     Result<std::vector<Reply>> execute_alone(const Batch& batch);
 
+    // Writes `batch` as one pipeline to the connection kept for submitted
+    // batches and returns at once; the replies arrive in the Pending. An
+    // empty batch or an open breaker gives a ready Pending.
+    std::shared_ptr<const Pending> submit(Batch batch);
+
     // Queues writes that nobody waits for (see write_queue.hpp).
     void post(Batch batch) { d_writes.post(std::move(batch)); }
     void flush_writes() { d_writes.flush(); }
@@ -99,6 +129,11 @@ class Store {
     void release(std::unique_ptr<Connection> c);
     Result<std::vector<Reply>> round_trip(std::span<const Batch* const> batches);
     Result<std::vector<Reply>> send(Connection& c, std::span<const Batch* const> batches);
+    std::string format_pipeline(std::span<const Batch* const> batches) const;
+    Result<std::size_t> write_pipeline(Connection& c, std::span<const Batch* const> batches);
+    Result<std::vector<Reply>> read_pipeline(Connection& c, std::size_t count);
+    Result<std::vector<Reply>> checked(const Pending& p, Result<std::vector<Reply>> replies,
+                                       const std::shared_ptr<Connection>& conn);
 
     struct Waiter {
         const Batch* batch;
@@ -107,6 +142,8 @@ class Store {
         std::binary_semaphore wake{0};
     };
     bool load_scripts(Connection& c, std::string& why);
+    void read_replies();
+    void settle(Pending& p, Result<std::vector<Reply>> r);
 
     std::vector<std::string> d_servers;
     std::string d_password;
@@ -129,6 +166,19 @@ class Store {
     std::mutex d_group_mutex; // guards d_waiting and d_leading
     std::vector<Waiter*> d_waiting;
     bool d_leading = false;
+    // Submitted batches: written to d_async by their callers, in flight in
+    // d_outstanding (oldest first) until d_reader (started on first use)
+    // reads their replies.
+    struct Outstanding {
+        std::shared_ptr<Pending> pending;
+        std::shared_ptr<Connection> conn;
+    };
+    std::mutex d_async_mutex; // guards d_async, d_outstanding, d_stopping and the reader's start
+    std::condition_variable d_async_wake;
+    std::shared_ptr<Connection> d_async;
+    std::deque<Outstanding> d_outstanding;
+    bool d_stopping = false;
+    std::thread d_reader;
     WriteQueue d_writes{*this}; // last: its thread stops before the rest goes
 };
 

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 
@@ -59,46 +60,53 @@ struct Result {
     Outcome eom;
 };
 
+// One connection with one message, closed as the MTA closes it.
 Result send(const std::shared_ptr<const Runtime>& rt, const Message& m)
 {
     Session s(rt);
     Result r;
     r.connect = s.connect(IpAddress::parse(m.ip), "client.example.net");
-    if (r.connect.settles())
-        return r;
-    s.helo("client.example.net");
-    r.mail = s.mail(m.sender, "", "");
-    if (r.mail.settles())
-        return r;
-    for (const auto& rc : m.rcpts)
-        r.rcpt.push_back(s.rcpt(rc));
-    s.header("Subject", "test");
-    s.body(m.body);
-    r.eom = s.eom("QID1");
+    if (!r.connect.settles()) {
+        s.helo("client.example.net");
+        r.mail = s.mail(m.sender, "", "");
+        if (!r.mail.settles()) {
+            for (const auto& rc : m.rcpts)
+                r.rcpt.push_back(s.rcpt(rc));
+            s.header("Subject", "test");
+            s.body(m.body);
+            r.eom = s.eom("QID1");
+        }
+    }
+    s.close();
     return r;
 }
 
 } // namespace
 
-TEST_CASE("GCRA allows the burst, then tempfails with a retry time")
+TEST_CASE("GCRA allows the burst, then tempfails with a retry time; each reply says how long a counter stays full")
 {
     auto cfg = redis_config();
     Store store(*cfg);
     for (int i = 1; i <= 6; ++i) {
         Batch b;
-        b.eval(Script::gcra, {"t:gcra:{x}:a"}, {"12000000", "5"}); // 5/1m, burst 5
+        b.eval(Script::gcra, {"t:gcra:{x}:a", "t:gcra:{x}:b"}, {"12000000", "5", "1000000", "100"}); // 5/1m, burst 5
         auto r = run(store, b);
         CAPTURE(i);
-        if (i <= 5) {
-            CHECK(r[0].type == Reply::Type::integer);
-            CHECK(r[0].integer == 0);
-        } else {
-            REQUIRE(r[0].type == Reply::Type::array);
-            CHECK(r[0].elements[0].as_integer() == 1);
+        REQUIRE(r[0].type == Reply::Type::array);
+        REQUIRE(r[0].elements.size() == 3);
+        CHECK(r[0].elements[2].as_integer() == 0); // the roomy counter
+        if (i < 5) {
+            CHECK(r[0].elements[0].as_integer() == 0);
+            CHECK(r[0].elements[1].as_integer() == 0);
+        } else { // the fifth event fills the burst; the sixth is refused
+            CHECK(r[0].elements[0].as_integer() == (i == 5 ? 0 : 1));
             CHECK(r[0].elements[1].as_integer() > 0);
             CHECK(r[0].elements[1].as_integer() <= 12000);
         }
     }
+    Batch b; // the refused call advanced neither counter
+    b.eval(Script::rate_peek, {"t:gcra:{x}:b"}, {"1000000", "100"});
+    CHECK(run(store, b)[0].elements[0].as_integer() == 95);
 }
 
 TEST_CASE("a script cache flushed under us is reloaded (NOSCRIPT)")
@@ -112,7 +120,8 @@ TEST_CASE("a script cache flushed under us is reloaded (NOSCRIPT)")
     flush.add({"SCRIPT", "FLUSH"});
     run(store, flush);
     auto r = run(store, g);
-    CHECK(r[0].type == Reply::Type::integer);
+    REQUIRE(r[0].type == Reply::Type::array);
+    CHECK(r[0].elements[0].as_integer() == 0);
 }
 
 TEST_CASE("block-listed client IP is rejected at connect, before any message")
@@ -255,20 +264,59 @@ TEST_CASE("reputation: a clean history scores below zero")
     CHECK(find_edit(r.eom, HeaderEdit::Op::add, "X-Spam-Status")->value == "No, score=-4.50");
 }
 
-TEST_CASE("one message costs one Redis round trip that the MTA waits for, and one behind")
+TEST_CASE("the MTA waits for no Redis round trip before end of message; the record goes behind")
 {
-    auto rt = runtime(redis_config());
-    const auto before = rt->store->counters().round_trips;
-    Message m;
-    m.rcpts = {"<a@example.org>", "<b@example.org>", "<c@example.org>"};
-    auto r = send(rt, m);
-    CHECK(r.eom.answer.kind == Answer::Kind::accept);
-    CHECK(rt->store->counters().round_trips - before == 1); // MAIL FROM's pipeline
+    auto rt = runtime(redis_config("", "timeout_ms = 5000\n"));
+    send(rt, Message{}); // connected, scripts loaded
     rt->store->flush_writes();
-    CHECK(rt->store->counters().round_trips - before == 2); // and the verdict's record, sent behind
+    const auto before = rt->store->counters().round_trips;
+    Store admin(*rt->config);
+    Batch pause;
+    pause.add({"CLIENT", "PAUSE", "1500", "ALL"});
+    run(admin, pause);
+    const auto start = std::chrono::steady_clock::now();
+    Session s(rt);
+    CHECK(s.connect(IpAddress::parse("192.0.2.10"), "x").kind == Answer::Kind::proceed);
+    s.helo("x");
+    CHECK(s.mail("<a@example.net>", "", "").kind == Answer::Kind::proceed);
+    CHECK(s.rcpt("<b@example.org>").kind == Answer::Kind::proceed);
+    s.header("Subject", "test");
+    s.body("hello\r\n");
+    const auto before_eom = std::chrono::steady_clock::now() - start;
+    CHECK(before_eom < std::chrono::milliseconds(750)); // Redis holds every reply for 1.5 s
+    auto out = s.eom("Q");
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(1000)); // it waited for them here
+    CHECK(out.answer.kind == Answer::Kind::accept);
+    CHECK(find_edit(out, HeaderEdit::Op::add, "X-Spam-Status")->value == "No, score=0.00");
+    const auto trips = rt->store->counters().round_trips - before;
+    CHECK(trips >= 1); // connect's and MAIL FROM's pipelines, shared when they meet
+    CHECK(trips <= 2);
+    rt->store->flush_writes();
+    CHECK(rt->store->counters().round_trips - before == trips + 1); // and the verdict's record, sent behind
 }
 
-TEST_CASE("a connection that never sends MAIL FROM is counted when it closes")
+TEST_CASE("a counter filled by another node: Redis refuses the charge, and the node learns it")
+{
+    auto cfg = redis_config("[ratelimit]\nsender_messages = \"2/1h\"\nsender_messages_burst = 2\n");
+    auto node_a = runtime(cfg), node_b = runtime(cfg); // two nodes, one Redis
+    Message m;
+    m.sender = "<bot@example.net>";
+    CHECK(send(node_a, m).mail.kind == Answer::Kind::proceed);
+    CHECK(send(node_a, m).mail.kind == Answer::Kind::proceed);  // the counter is full now
+    CHECK(send(node_a, m).mail.kind == Answer::Kind::tempfail); // node A knows it
+    auto r = send(node_b, m); // node B does not, yet: it charges in passing, and Redis refuses
+    CHECK(r.mail.kind == Answer::Kind::proceed);
+    REQUIRE(r.rcpt.size() == 1);
+    // Refused where the refusal is in by then; a message decided before it came is not held back.
+    if (r.rcpt[0].settles())
+        CHECK(r.rcpt[0].code == "451");
+    else
+        CHECK((r.eom.answer.kind == Answer::Kind::accept || r.eom.answer.code == "451"));
+    CHECK(send(node_b, m).mail.kind == Answer::Kind::tempfail); // now node B knows too
+    CHECK(node_b->limits->size() == 1);
+}
+
+TEST_CASE("a connection is counted when it connects, even one that never sends MAIL FROM")
 {
     auto rt = runtime(redis_config("[ratelimit]\nip_connections = \"2/1h\"\nip_connections_burst = 2\n"));
     for (int i = 0; i < 2; ++i) {
@@ -316,6 +364,26 @@ TEST_CASE("a reload keeps the lists in memory even when the new Redis is unreach
     CHECK(next->lists->ip(*IpAddress::parse("192.0.2.99")).block);
     auto same = Runtime::make(redis_config(), next.get()); // another prefix: other lists
     CHECK_FALSE(same->lists->ip(*IpAddress::parse("192.0.2.99")).block);
+}
+
+TEST_CASE("Redis down under on_failure=tempfail: a block-listed sender still gets its 550, the others 451")
+{
+    auto cfg = redis_config();
+    auto rt = Runtime::make(cfg);
+    list_add(*rt, ListKind::from, true, "spammer@example.net");
+    auto down = Runtime::make(config("[redis]\nservers = [\"127.0.0.1:1\"]\nprefix = \"" + cfg->redis_prefix + "\"\n"),
+                              rt.get()); // the lists stay in memory
+    Session s(down);
+    s.connect(IpAddress::parse("192.0.2.10"), "x");
+    s.helo("x");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // connect's pipeline has failed by now
+    const Answer blocked = s.mail("<spammer@example.net>", "", "");
+    CHECK(blocked.kind == Answer::Kind::reject);
+    CHECK(blocked.code == "550");
+    const Answer other = s.mail("<a@example.net>", "", "");
+    CHECK(other.kind == Answer::Kind::tempfail);
+    CHECK(other.code == "451");
+    s.close();
 }
 
 TEST_CASE("a phase asks for a reply only while its block list has entries")
@@ -380,6 +448,53 @@ TEST_CASE("concurrent callers share round trips and each gets its own replies")
     CHECK(trips >= 1);
 }
 
+TEST_CASE("batches submitted from many threads at once each get their own replies, in order")
+{
+    auto cfg = redis_config();
+    Store store(*cfg);
+    constexpr int kThreads = 16, kCalls = 200;
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            std::vector<std::shared_ptr<const Pending>> sent;
+            for (int i = 0; i < kCalls; ++i) { // several in flight per thread before any is read
+                Batch b;
+                b.add({"INCR", "t:submit:" + std::to_string(t)});
+                b.add({"ECHO", std::to_string(t) + ":" + std::to_string(i)});
+                sent.push_back(store.submit(std::move(b)));
+            }
+            for (int i = 0; i < kCalls; ++i) {
+                const auto& r = sent[static_cast<std::size_t>(i)]->wait();
+                if (!r || r->size() != 2 || r->at(0).as_integer() != i + 1 ||
+                    r->at(1).str != std::to_string(t) + ":" + std::to_string(i))
+                    ++wrong;
+            }
+        });
+    for (auto& th : threads)
+        th.join();
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("a batch submitted to a Redis that does not answer fails after redis.timeout_ms, and so does the next")
+{
+    auto cfg = redis_config("", "timeout_ms = 200\nbreaker_failures = 100\n");
+    Store store(*cfg);
+    Batch ping;
+    ping.add({"PING"});
+    REQUIRE(store.submit(ping)->wait().ok()); // connected
+    Store admin(*cfg);
+    Batch pause;
+    pause.add({"CLIENT", "PAUSE", "600", "ALL"});
+    run(admin, pause);
+    auto first = store.submit(ping);
+    auto second = store.submit(ping);
+    CHECK_FALSE(first->wait().ok());
+    CHECK_FALSE(second->wait().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    CHECK(store.submit(ping)->wait().ok()); // a new connection once Redis answers again
+}
+
 TEST_CASE("an allow-listed sender spends no rate counter")
 {
     auto rt = runtime(redis_config("[ratelimit]\nsender_messages = \"1/1h\"\nsender_messages_burst = 1\n"));
@@ -402,13 +517,13 @@ TEST_CASE("a connection over its limit: every MAIL is refused, a blocked sender 
     CHECK(s.mail("<spammer@example.net>", "", "").kind == Answer::Kind::reject);
 }
 
-TEST_CASE("a connection whose first MAIL a message counter refused is still counted, at close")
+TEST_CASE("a connection whose first MAIL a message counter refused is still counted")
 {
     auto rt = runtime(redis_config("[ratelimit]\nip_messages = \"1/1h\"\nip_messages_burst = 1\n"
                                    "ip_connections = \"10/1h\"\nip_connections_burst = 10\n"));
     send(rt, Message{}); // connection 1, message 1: the message counter is now full
     {
-        Session s(rt); // connection 2: refused by the message counter, charged nothing
+        Session s(rt); // connection 2: counted; its message refused by the message counter
         s.connect(IpAddress::parse("192.0.2.10"), "x");
         CHECK(s.mail("<a@example.net>", "", "").kind == Answer::Kind::tempfail);
         s.close();

@@ -149,18 +149,36 @@ TEST_CASE("categories follow the thresholds")
     CHECK(card.summary() == "B(9.00),A(6.00)");
 }
 
-TEST_CASE("Redis unreachable: on_failure=tempfail tempfails at MAIL FROM, then the breaker fails fast")
+TEST_CASE("Redis unreachable: on_failure=tempfail tempfails as soon as it is known, then at MAIL FROM")
 {
     auto cfg = config("[redis]\nservers = [\"127.0.0.1:1\"]\nbreaker_failures = 2\nbreaker_cooldown_ms = 60000\n");
     auto rt = runtime(cfg);
-    for (int i = 0; i < 3; ++i) {
-        Session s(rt);
-        CHECK(s.connect(IpAddress::parse("192.0.2.10"), "x").kind == Answer::Kind::proceed); // no Redis at connect
-        const Answer a = s.mail("<a@example.net>", "", "");
+    const auto expect_unavailable = [](const Answer& a) {
         CHECK(a.kind == Answer::Kind::tempfail);
         CHECK(a.code == "451");
         CHECK(a.xcode == "4.7.1");
         CHECK(a.text == "Service temporarily unavailable, try again later");
+    };
+    for (int i = 0; i < 3; ++i) {
+        CAPTURE(i);
+        Session s(rt);
+        CHECK(s.connect(IpAddress::parse("192.0.2.10"), "x").kind == Answer::Kind::proceed); // nothing waits at connect
+        const Answer mail = s.mail("<a@example.net>", "", "");
+        if (i == 2) { // the breaker is open: the failure is known at once
+            expect_unavailable(mail);
+            continue;
+        }
+        if (mail.settles()) {
+            expect_unavailable(mail);
+            continue;
+        }
+        const Answer rcpt = s.rcpt("<b@example.org>");
+        if (rcpt.settles()) {
+            expect_unavailable(rcpt);
+            continue;
+        }
+        s.body("hello");
+        expect_unavailable(s.eom("Q").answer); // at the latest at end of message
     }
     CHECK(rt->store->breaker_open());
     CHECK(rt->store->counters().failed_fast >= 1);
@@ -238,4 +256,21 @@ TEST_CASE("verdict headers are removed even after a flood of other forged names"
     CHECK(out.answer.kind == Answer::Kind::accept);
     CHECK(find_edit(out, HeaderEdit::Op::remove, "X-Spam-Status"));
     CHECK(find_edit(out, HeaderEdit::Op::remove, "X-Rampart-Category"));
+}
+
+TEST_CASE("the cache of full rate counters holds an entry until the counter has room, at most kMaxHold")
+{
+    LimitCache cache;
+    const auto t0 = LimitCache::Clock::now();
+    CHECK(cache.full_for_ms("k", t0) == 0);
+    cache.note_full("k", 0, t0); // room now: nothing to note
+    CHECK(cache.size() == 0);
+    cache.note_full("k", 1500, t0);
+    CHECK(cache.full_for_ms("k", t0) == 1500);
+    CHECK(cache.full_for_ms("k", t0 + std::chrono::milliseconds(1000)) == 500);
+    CHECK(cache.full_for_ms("k", t0 + std::chrono::milliseconds(1500)) == 0);
+    CHECK(cache.full_for_ms("other", t0) == 0);
+    cache.note_full("slow", 3600 * 1000, t0); // full for an hour: held for kMaxHold, then asked again
+    CHECK(cache.full_for_ms("slow", t0) == std::chrono::milliseconds(LimitCache::kMaxHold).count());
+    CHECK(cache.full_for_ms("slow", t0 + LimitCache::kMaxHold) == 0);
 }
