@@ -81,6 +81,22 @@ Result send(const std::shared_ptr<const Runtime>& rt, const Message& m)
     return r;
 }
 
+// Call i of thread t: a counter of the thread's own and an echo, so that
+// its replies show whose they are and in which order they came.
+Batch numbered_call(const std::string& prefix, int t, int i)
+{
+    Batch b;
+    b.add({"INCR", prefix + std::to_string(t)});
+    b.add({"ECHO", std::to_string(t) + ":" + std::to_string(i)});
+    return b;
+}
+
+bool answers_call(const rampart::Result<std::vector<Reply>>& r, int t, int i)
+{
+    return r && r->size() == 2 && r->at(0).as_integer() == i + 1 &&
+           r->at(1).str == std::to_string(t) + ":" + std::to_string(i);
+}
+
 } // namespace
 
 TEST_CASE("GCRA allows the burst, then tempfails with a retry time; each reply says how long a counter stays full")
@@ -430,12 +446,7 @@ TEST_CASE("concurrent callers share round trips and each gets its own replies")
     for (int t = 0; t < kThreads; ++t)
         threads.emplace_back([&, t] {
             for (int i = 0; i < kCalls; ++i) {
-                Batch b;
-                b.add({"INCR", "t:shared:" + std::to_string(t)});
-                b.add({"ECHO", std::to_string(t) + ":" + std::to_string(i)});
-                auto r = store.execute(b);
-                if (!r || r->size() != 2 || r->at(0).as_integer() != i + 1 ||
-                    r->at(1).str != std::to_string(t) + ":" + std::to_string(i))
+                if (!answers_call(store.execute(numbered_call("t:shared:", t, i)), t, i))
                     ++wrong;
             }
         });
@@ -459,17 +470,11 @@ TEST_CASE("batches submitted from many threads at once each get their own replie
         threads.emplace_back([&, t] {
             std::vector<std::shared_ptr<const Pending>> sent;
             for (int i = 0; i < kCalls; ++i) { // several in flight per thread before any is read
-                Batch b;
-                b.add({"INCR", "t:submit:" + std::to_string(t)});
-                b.add({"ECHO", std::to_string(t) + ":" + std::to_string(i)});
-                sent.push_back(store.submit(std::move(b)));
+                sent.push_back(store.submit(numbered_call("t:submit:", t, i)));
             }
-            for (int i = 0; i < kCalls; ++i) {
-                const auto& r = sent[static_cast<std::size_t>(i)]->wait();
-                if (!r || r->size() != 2 || r->at(0).as_integer() != i + 1 ||
-                    r->at(1).str != std::to_string(t) + ":" + std::to_string(i))
+            for (int i = 0; i < kCalls; ++i)
+                if (!answers_call(sent[static_cast<std::size_t>(i)]->wait(), t, i))
                     ++wrong;
-            }
         });
     for (auto& th : threads)
         th.join();
