@@ -203,10 +203,8 @@ Answer Session::mail(std::string_view sender, std::string_view queue_id, std::st
     d_tx.auth_user = printable(auth_user, 128);
     if (d_client.answer.settles()) // refused at connect or HELO, and logged there
         return d_client.answer;
-    collect(Wait::none);               // the connection's replies, when they are in
+    collect(Wait::none);               // the connection's replies, and an answer pending for it
     const Answer a = run(Phase::mail); // with an answer pending for the connection, only the lists run
-    if (!d_tx.answer.settles() && d_client.pending_answer.settles())
-        d_tx.answer = d_client.pending_answer;
     sw.lap();
     if (answer().settles())
         return refuse(answer());

@@ -5,9 +5,11 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
 
 #include <sys/socket.h>
 
@@ -102,6 +104,24 @@ bool is_unavailable(const Reply& r)
     return false;
 }
 
+// True when Redis lost its script cache (a restart or failover): the
+// scripts must be loaded again and the batch resent.
+bool lost_scripts(const std::vector<Reply>& replies)
+{
+    return std::any_of(replies.begin(), replies.end(),
+                       [](const Reply& r) { return r.is_error() && r.str.starts_with("NOSCRIPT"); });
+}
+
+// The error when a reply says the server cannot serve now; such a
+// connection is dropped and the failure counts against the breaker.
+std::optional<Error> unavailable(const std::vector<Reply>& replies)
+{
+    for (const auto& r : replies)
+        if (is_unavailable(r))
+            return Error{"Redis answered: " + r.str};
+    return std::nullopt;
+}
+
 timeval to_timeval(std::int64_t ms)
 {
     return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
@@ -144,16 +164,12 @@ class Connection {
         return read();
     }
 
-    void append(const std::vector<std::string>& args, const std::string* first = nullptr)
+    void append(const std::vector<std::string>& args)
     {
         std::vector<const char*> argv;
         std::vector<std::size_t> lens;
-        argv.reserve(args.size() + 1);
-        lens.reserve(args.size() + 1);
-        if (first) {
-            argv.push_back(first->data());
-            lens.push_back(first->size());
-        }
+        argv.reserve(args.size());
+        lens.reserve(args.size());
         for (const auto& a : args) {
             argv.push_back(a.data());
             lens.push_back(a.size());
@@ -222,6 +238,10 @@ std::shared_ptr<const Pending> Store::submit(Batch batch)
         settle(*p, Error{"circuit breaker open"});
         return p;
     }
+    const Batch* one[] = {&p->d_batch};
+    // Formatted before the lock, so that sessions do not queue behind each
+    // other's formatting; needs the scripts' SHA1s, known after first use.
+    std::string wire = d_have_sha.load(std::memory_order_acquire) ? format_pipeline(one) : std::string();
     std::unique_lock lock(d_async_mutex);
     if (!d_async || d_async->failed()) { // (its reader may be reading: ask only the atomic flag)
         std::string why = "no Redis server configured";
@@ -234,8 +254,9 @@ std::shared_ptr<const Pending> Store::submit(Batch batch)
         }
         d_async = std::move(c);
     }
-    const Batch* one[] = {&p->d_batch};
-    if (auto written = write_pipeline(*d_async, one); !written) {
+    if (wire.empty())
+        wire = format_pipeline(one);
+    if (auto written = write_pipeline(*d_async, wire, p->d_batch.size()); !written) {
         d_async.reset(); // the reader drops it once the batches already on it have failed
         lock.unlock();
         d_breaker.failure(written.error().message);
@@ -422,17 +443,14 @@ std::string Store::format_pipeline(std::span<const Batch* const> batches) const
     return out;
 }
 
-Result<std::size_t> Store::write_pipeline(Connection& c, std::span<const Batch* const> batches)
+Result<std::size_t> Store::write_pipeline(Connection& c, std::string_view wire, std::size_t commands)
 {
-    std::size_t total = 0;
-    for (const Batch* batch : batches)
-        total += batch->size();
-    auto written = c.write_all(format_pipeline(batches));
+    auto written = c.write_all(wire);
     if (!written)
         return written.error();
     ++d_round_trips;
-    d_commands += total;
-    return total;
+    d_commands += commands;
+    return commands;
 }
 
 Result<std::vector<Reply>> Store::read_pipeline(Connection& c, std::size_t count)
@@ -450,7 +468,10 @@ Result<std::vector<Reply>> Store::read_pipeline(Connection& c, std::size_t count
 
 Result<std::vector<Reply>> Store::send(Connection& c, std::span<const Batch* const> batches)
 {
-    auto written = write_pipeline(c, batches);
+    std::size_t total = 0;
+    for (const Batch* batch : batches)
+        total += batch->size();
+    auto written = write_pipeline(c, format_pipeline(batches), total);
     if (!written)
         return written.error();
     return read_pipeline(c, *written);
@@ -462,21 +483,19 @@ Result<std::vector<Reply>> Store::send(Connection& c, std::span<const Batch* con
 Result<std::vector<Reply>> Store::checked(const Pending& p, Result<std::vector<Reply>> replies,
                                           const std::shared_ptr<Connection>& conn)
 {
-    for (const auto& r : *replies)
-        if (r.is_error() && r.str.starts_with("NOSCRIPT")) {
-            const Batch* one[] = {&p.d_batch};
-            return round_trip(one);
+    if (lost_scripts(*replies)) {
+        const Batch* one[] = {&p.d_batch};
+        return round_trip(one);
+    }
+    if (auto e = unavailable(*replies)) { // a replica or a loading server: try afresh
+        {
+            std::lock_guard lock(d_async_mutex);
+            if (d_async == conn)
+                d_async.reset();
         }
-    for (const auto& r : *replies)
-        if (is_unavailable(r)) { // a replica or a loading server: try afresh
-            {
-                std::lock_guard lock(d_async_mutex);
-                if (d_async == conn)
-                    d_async.reset();
-            }
-            d_breaker.failure("Redis answered: " + r.str);
-            return Error{"Redis answered: " + r.str};
-        }
+        d_breaker.failure(e->message);
+        return std::move(*e);
+    }
     d_breaker.success();
     return replies;
 }
@@ -498,25 +517,18 @@ Result<std::vector<Reply>> Store::round_trip(std::span<const Batch* const> batch
         return Error{why};
     }
     auto replies = send(*conn, batches);
-    if (replies) {
-        bool noscript = false;
-        for (const auto& r : *replies)
-            noscript = noscript || (r.is_error() && r.str.starts_with("NOSCRIPT"));
-        if (noscript) { // Redis lost its script cache: load again and resend once
-            if (!load_scripts(*conn, why)) {
-                d_breaker.failure(why);
-                return Error{why};
-            }
-            replies = send(*conn, batches);
+    if (replies && lost_scripts(*replies)) { // load them again and resend once
+        if (!load_scripts(*conn, why)) {
+            d_breaker.failure(why);
+            return Error{why};
         }
+        replies = send(*conn, batches);
     }
     if (replies)
-        for (const auto& r : *replies)
-            if (is_unavailable(r)) {
-                conn.reset(); // a replica or a loading server: try afresh next time
-                replies = Error{"Redis answered: " + r.str};
-                break;
-            }
+        if (auto e = unavailable(*replies)) {
+            conn.reset(); // a replica or a loading server: try afresh next time
+            replies = std::move(*e);
+        }
     if (!replies) {
         d_breaker.failure(replies.error().message);
         return replies.error();

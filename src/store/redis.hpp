@@ -130,7 +130,8 @@ class Store {
     Result<std::vector<Reply>> round_trip(std::span<const Batch* const> batches);
     Result<std::vector<Reply>> send(Connection& c, std::span<const Batch* const> batches);
     std::string format_pipeline(std::span<const Batch* const> batches) const;
-    Result<std::size_t> write_pipeline(Connection& c, std::span<const Batch* const> batches);
+    // Writes a formatted pipeline of `commands` commands; counts it.
+    Result<std::size_t> write_pipeline(Connection& c, std::string_view wire, std::size_t commands);
     Result<std::vector<Reply>> read_pipeline(Connection& c, std::size_t count);
     Result<std::vector<Reply>> checked(const Pending& p, Result<std::vector<Reply>> replies,
                                        const std::shared_ptr<Connection>& conn);
