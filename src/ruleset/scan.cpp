@@ -1,0 +1,299 @@
+// NAME
+//   scan.cpp - RuleScan: one message's inputs through the compiled databases
+// DESCRIPTION
+//   The scan takes a scratch space from the set's pool at construction and
+//   gives it back at destruction, so that scans in many threads do not
+//   allocate Hyperscan memory per message. Streams (body, rawbody, full)
+//   open on their first chunk; finish() closes them, which reports the
+//   matches that only the end of the data decides ($, \z).
+//
+//   A match marks its rule in `matched`; every rule reports once however
+//   often it matches (HS_FLAG_SINGLEMATCH). At finish(), "!~" header rules
+//   hit when their pattern matched no value, metas are evaluated in
+//   dependency order over those results, and each rule that hit with a
+//   non-zero score goes on the scorecard.
+//
+//   UTF-8 databases must be given valid UTF-8: header values, body text
+//   and URLs that are not have each invalid sequence replaced by U+FFFD
+//   first. For the body this runs across chunk boundaries: a character
+//   split between two chunks is held back and joined, not replaced.
+// LIMITS
+//   No input is held: a copy is made only of a header line ("Name: value")
+//   for the "header *" rules and of text that needs repair; both are
+//   bounded by the input passed in. At most 3 bytes of a split character
+//   are carried between body chunks.
+#include "ruleset/syntax.hpp"
+
+#include "util/text.hpp"
+
+#include <algorithm>
+
+namespace rampart::rules {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD"; // U+FFFD
+// Hyperscan takes unsigned lengths: longer input goes to a stream in pieces,
+// and a block scan reads at most this much.
+constexpr std::size_t kMaxScanBytes = std::size_t{1} << 30;
+
+int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx)
+{
+    static_cast<char*>(ctx)[id] = 1;
+    return 0; // go on: other rules may match later
+}
+
+// Length of the UTF-8 character at s[i]: 1 to 4; 0 when the bytes there are
+// not one; -1 when s ends inside what may still become one.
+int char_length(std::string_view s, std::size_t i)
+{
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80)
+        return 1;
+    int len = 0;
+    unsigned char lo = 0x80, hi = 0xBF; // the range of the second byte
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    for (int k = 1; k < len; ++k) {
+        if (i + static_cast<std::size_t>(k) >= s.size())
+            return -1;
+        const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+        if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
+            return 0;
+    }
+    return len;
+}
+
+// How many bytes from the start of `s` are whole valid characters.
+std::size_t valid_prefix(std::string_view s)
+{
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            ++i;
+            continue;
+        }
+        const int len = char_length(s, i);
+        if (len <= 0)
+            break;
+        i += static_cast<std::size_t>(len);
+    }
+    return i;
+}
+
+// Appends `s` to `out` with invalid sequences replaced; unless `final`, stops
+// before a character cut by the end of `s`. Returns the bytes taken.
+std::size_t repair(std::string_view s, bool final, std::string& out)
+{
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const int len = char_length(s, i);
+        if (len == -1 && !final)
+            break;
+        if (len > 0) {
+            out.append(s.substr(i, static_cast<std::size_t>(len)));
+            i += static_cast<std::size_t>(len);
+        } else {
+            out.append(kReplacement);
+            ++i;
+        }
+    }
+    return i;
+}
+
+struct Stream {
+    hs_stream_t* s = nullptr;
+    bool dead = false; // could not be opened, or a scan failed
+    std::string carry; // body only: a character split by the chunk boundary
+};
+
+} // namespace
+
+struct RuleScan::State {
+    std::shared_ptr<const Ruleset> set;
+    const Ruleset::Impl* impl = nullptr;
+    hs_scratch_t* scratch = nullptr;
+    std::vector<char> matched; // per rule: its pattern matched (metas: it hit, after finish)
+    Stream body, rawbody, full;
+    std::string line, clean; // reused buffers
+    std::vector<std::int64_t> stack;
+    bool needs_scratch = false; // the set has a database
+    bool done = false;
+
+    bool usable() const { return impl && !done && (scratch || !needs_scratch); }
+
+    void block(const hs_database_t* db, std::string_view data)
+    {
+        data = data.substr(0, kMaxScanBytes);
+        hs_scan(db, data.data(), static_cast<unsigned>(data.size()), 0, scratch, on_match, matched.data());
+    }
+
+    // Block-scans UTF-8 text, repaired first when it is not valid.
+    void block_utf8(const hs_database_t* db, std::string_view text)
+    {
+        if (valid_prefix(text) == text.size())
+            return block(db, text);
+        clean.clear();
+        repair(text, true, clean);
+        block(db, clean);
+    }
+
+    void stream(const Database& db, Stream& st, std::string_view data)
+    {
+        if (!db || st.dead || data.empty())
+            return;
+        if (!st.s && hs_open_stream(db.get(), 0, &st.s) != HS_SUCCESS) {
+            st.s = nullptr;
+            st.dead = true;
+            return;
+        }
+        while (!data.empty() && !st.dead) {
+            const std::string_view piece = data.substr(0, kMaxScanBytes);
+            data.remove_prefix(piece.size());
+            if (hs_scan_stream(st.s, piece.data(), static_cast<unsigned>(piece.size()), 0, scratch, on_match,
+                               matched.data()) != HS_SUCCESS)
+                st.dead = true;
+        }
+    }
+
+    void stream_utf8(const Database& db, Stream& st, std::string_view text);
+    void close(Stream& st, bool report);
+};
+
+void RuleScan::State::stream_utf8(const Database& db, Stream& st, std::string_view text)
+{
+    if (!st.carry.empty()) {
+        // Join the held-back bytes with the continuation bytes this chunk starts with.
+        std::string joint = st.carry;
+        joint.append(text.substr(0, 4 - st.carry.size()));
+        const int len = char_length(joint, 0);
+        if (len == -1) { // still cut: the chunk was shorter than the rest of the character
+            st.carry = joint;
+            return;
+        }
+        if (len > 0) {
+            stream(db, st, std::string_view(joint).substr(0, static_cast<std::size_t>(len)));
+            text.remove_prefix(static_cast<std::size_t>(len) - st.carry.size());
+        } else {
+            std::string bad;
+            for (std::size_t i = 0; i < st.carry.size(); ++i)
+                bad.append(kReplacement);
+            stream(db, st, bad);
+        }
+        st.carry.clear();
+    }
+    const std::size_t ok = valid_prefix(text);
+    if (ok == text.size())
+        return stream(db, st, text);
+    if (char_length(text, ok) == -1) { // only the last character is cut
+        stream(db, st, text.substr(0, ok));
+        st.carry = std::string(text.substr(ok));
+        return;
+    }
+    clean.clear();
+    const std::size_t taken = repair(text, false, clean);
+    stream(db, st, clean);
+    st.carry = std::string(text.substr(taken));
+}
+
+void RuleScan::State::close(Stream& st, bool report)
+{
+    if (report && !st.carry.empty() && !st.dead && st.s)
+        hs_scan_stream(st.s, kReplacement.data(), static_cast<unsigned>(kReplacement.size()), 0, scratch, on_match,
+                       matched.data());
+    if (st.s)
+        hs_close_stream(st.s, report ? scratch : nullptr, report ? on_match : nullptr, matched.data());
+    st.s = nullptr;
+}
+
+RuleScan::RuleScan(std::shared_ptr<const Ruleset> rules) : d(std::make_unique<State>())
+{
+    d->set = std::move(rules);
+    if (!d->set)
+        return;
+    d->impl = &d->set->impl();
+    const auto& i = *d->impl;
+    d->needs_scratch = !i.fields.empty() || i.any_header || i.uri || i.body || i.rawbody || i.full;
+    d->scratch = i.scratch.take();
+    d->matched.assign(d->impl->rules.size(), 0);
+    d->stack.reserve(d->impl->meta_stack);
+}
+
+RuleScan::~RuleScan()
+{
+    d->close(d->body, false);
+    d->close(d->rawbody, false);
+    d->close(d->full, false);
+    if (d->impl)
+        d->impl->scratch.give(d->scratch);
+}
+
+void RuleScan::header(std::string_view name, std::string_view value)
+{
+    if (!d->usable())
+        return;
+    const auto& fields = d->impl->fields;
+    if (!fields.empty() && name.size() <= kMaxFieldNameBytes) {
+        const std::string key = lowercase(name);
+        const auto it = std::lower_bound(fields.begin(), fields.end(), key,
+                                         [](const FieldDatabase& f, const std::string& k) { return f.field < k; });
+        if (it != fields.end() && it->field == key)
+            d->block_utf8(it->db.get(), value);
+    }
+    if (d->impl->any_header) {
+        d->line.assign(name);
+        d->line.append(": ");
+        d->line.append(value);
+        d->block_utf8(d->impl->any_header.get(), d->line);
+    }
+}
+
+void RuleScan::rawbody(std::string_view chunk)
+{
+    if (d->usable())
+        d->stream(d->impl->rawbody, d->rawbody, chunk);
+}
+
+void RuleScan::full(std::string_view bytes)
+{
+    if (d->usable())
+        d->stream(d->impl->full, d->full, bytes);
+}
+
+void RuleScan::body(std::string_view text)
+{
+    if (d->usable() && d->impl->body && !text.empty())
+        d->stream_utf8(d->impl->body, d->body, text);
+}
+
+void RuleScan::uri(std::string_view url)
+{
+    if (d->usable() && d->impl->uri)
+        d->block_utf8(d->impl->uri.get(), url);
+}
+
+void RuleScan::finish(Scorecard& card)
+{
+    if (!d->usable())
+        return;
+    d->close(d->body, true);
+    d->close(d->rawbody, true);
+    d->close(d->full, true);
+    d->done = true;
+    const auto& rules = d->impl->rules;
+    auto& hit = d->matched;
+    for (const std::size_t i : d->impl->negated)
+        hit[i] = !hit[i];
+    for (const std::size_t m : d->impl->meta_order)
+        hit[m] = eval_meta(rules[m].meta, hit, d->stack) != 0;
+    for (std::size_t i = 0; i < rules.size(); ++i)
+        if (hit[i] && rules[i].score != 0)
+            card.add(rules[i].name, rules[i].score, rules[i].describe);
+}
+
+} // namespace rampart::rules
