@@ -23,8 +23,12 @@
 
 #include <libmilter/mfapi.h>
 
+#include <charconv>
 #include <cstring>
+#include <limits>
 #include <mutex>
+#include <optional>
+#include <strings.h>
 
 namespace rampart::milter {
 namespace {
@@ -124,9 +128,15 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
         want |= SMFIP_NR_MAIL;
     if (!needs.reply_rcpt)
         want |= SMFIP_NR_RCPT;
-    // The body streams without replies: a reply per chunk costs more than
-    // skipping the rest of the rare message decided early would save.
-    want |= needs.body ? SMFIP_NR_BODY : SMFIP_NOBODY;
+    // The body streams without replies, unless a chunk may be answered
+    // "skip the rest" (limits.skip_body): past the scan limit, that saves
+    // the MTA sending what rampart would not read.
+    if (!needs.body)
+        want |= SMFIP_NOBODY;
+    else if (needs.body_replies)
+        want |= SMFIP_SKIP;
+    else
+        want |= SMFIP_NR_BODY;
     c->protocol = f1 & want;
     c->session.set_rcpt_replies(!(c->protocol & SMFIP_NR_RCPT));
     *pf1 = c->protocol;
@@ -154,11 +164,33 @@ sfsistat on_helo(SMFICTX* ctx, char* name)
                    [&](Connection& c) { return reply(ctx, &c, c.session.helo(name ? name : ""), SMFIP_NR_HELO); });
 }
 
+// The SIZE= parameter of MAIL FROM (RFC 1870) among the ESMTP arguments;
+// a value too large for 64 bits reads as the largest.
+std::optional<std::uint64_t> declared_size(char** argv)
+{
+    if (argv == nullptr || argv[0] == nullptr)
+        return std::nullopt;
+    for (char** a = argv + 1; *a != nullptr; ++a) {
+        if (strncasecmp(*a, "SIZE=", 5) != 0)
+            continue;
+        const char* digits = *a + 5;
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(digits, digits + std::strlen(digits), n);
+        if (ec == std::errc::result_out_of_range)
+            return std::numeric_limits<std::uint64_t>::max();
+        if (ec != std::errc{} || *end != '\0')
+            return std::nullopt; // not a size: the MTA's own checks answer it
+        return n;
+    }
+    return std::nullopt;
+}
+
 sfsistat on_envfrom(SMFICTX* ctx, char** argv)
 {
     return guarded(ctx, SMFIP_NR_MAIL, "mail", [&](Connection& c) {
         const char* sender = argv && argv[0] ? argv[0] : "<>";
-        return reply(ctx, &c, c.session.mail(sender, macro(ctx, "i"), macro(ctx, "{auth_authen}")), SMFIP_NR_MAIL);
+        return reply(ctx, &c, c.session.mail(sender, macro(ctx, "i"), macro(ctx, "{auth_authen}"), declared_size(argv)),
+                     SMFIP_NR_MAIL);
     });
 }
 

@@ -22,6 +22,7 @@
 #include "config/settings.hpp"
 #include "engine/runtime.hpp"
 #include "milter/glue.hpp"
+#include "ruleset/ruleset.hpp"
 #include "util/log.hpp"
 
 #include <libmilter/mfapi.h>
@@ -208,6 +209,14 @@ void reload(const std::string& path)
         log::error("reload refused: {} has {} error(s); the running configuration stays", path, loaded.errors.size());
         return;
     }
+    auto rules = load_rules(*loaded.config);
+    if (!rules.errors.empty()) {
+        for (const auto& e : rules.errors)
+            log::error("reload refused: {}", e.to_string());
+        log::error("reload refused: the rules have {} error(s); the running configuration and rules stay",
+                   rules.errors.size());
+        return;
+    }
     const auto old = milter::current_runtime();
     const Config& before = *old->config;
     const Config& after = *loaded.config;
@@ -220,7 +229,7 @@ void reload(const std::string& path)
     }
     log::set_level(level_named(after.log_level));
     log::set_syslog(after.log_syslog);
-    milter::set_runtime(Runtime::make(loaded.config, old.get()));
+    milter::set_runtime(Runtime::make(loaded.config, old.get(), rules.ruleset));
     log::info("configuration reloaded from {}", path);
 }
 
@@ -235,8 +244,18 @@ int main(int argc, char** argv)
     auto cfg = load_or_report(opt.config);
     if (!cfg)
         return 1;
+    // Rule files are part of the configuration: an error in one is fatal
+    // here as in --check-config, with its file and line.
+    auto rules = load_rules(*cfg);
+    for (const auto& e : rules.errors)
+        std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    if (!rules.errors.empty())
+        return 1;
     if (opt.check_only) {
-        std::printf("%s: configuration OK\n", opt.config.c_str());
+        if (rules.ruleset)
+            std::printf("%s: configuration OK, %zu rules\n", opt.config.c_str(), rules.ruleset->size());
+        else
+            std::printf("%s: configuration OK\n", opt.config.c_str());
         return 0;
     }
     const std::string socket = opt.socket.empty() ? cfg->milter_socket : opt.socket;
@@ -282,7 +301,7 @@ int main(int argc, char** argv)
         log::open("rampart-milter", log::facility_from_name(cfg->log_facility), false);
     }
 
-    milter::set_runtime(Runtime::make(cfg));
+    milter::set_runtime(Runtime::make(cfg, nullptr, rules.ruleset));
     log::info("rampart-milter {} listening on {} (config {})", PACKAGE_VERSION, socket, opt.config);
 
     std::thread server([] {

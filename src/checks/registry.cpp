@@ -2,7 +2,8 @@
 //   registry.cpp - the list of checks, in the order they run within a phase
 // DESCRIPTION
 //   Lists come first: an allow or block entry settles the message before
-//   any counter is spent on it.
+//   any counter is spent on it. The content check comes before the
+//   heuristics and rules that read what its parse found.
 #include "checks/check.hpp"
 
 #include "engine/runtime.hpp"
@@ -13,12 +14,28 @@ const Check& lists_check();
 const Check& ratelimit_check();
 const Check& reputation_check();
 const Check& gtube_check();
+const Check& size_check();
+const Check& content_check();
+const Check& date_check();
+const Check& message_id_check();
+const Check& from_check();
+const Check& reply_to_check();
+const Check& subject_check();
+const Check& body_structure_check();
+const Check& attachments_check();
+const Check& links_check();
+const Check& rules_check();
 
 bool Check::answers_in(Phase p, const Runtime& rt) const { return runs_in(p, *rt.config); }
 
 std::span<const Check* const> all_checks()
 {
-    static const Check* const checks[] = {&lists_check(), &ratelimit_check(), &reputation_check(), &gtube_check()};
+    // The content check finishes the parse at end of message, so it comes
+    // before the checks that read what the parse found.
+    static const Check* const checks[] = {
+        &lists_check(),   &ratelimit_check(),      &reputation_check(),  &gtube_check(), &size_check(),
+        &content_check(), &date_check(),           &message_id_check(),  &from_check(),  &reply_to_check(),
+        &subject_check(), &body_structure_check(), &attachments_check(), &links_check(), &rules_check()};
     return checks;
 }
 

@@ -78,6 +78,24 @@ struct Config {
 
     bool gtube_enabled = false;
 
+    bool content_enabled = false;
+    std::vector<std::string> content_freemail_domains;
+    std::int64_t content_date_future_s = 0;
+    std::int64_t content_date_past_s = 0;
+
+    std::int64_t limits_max_message_size = 0;
+    bool limits_skip_body = false;
+    std::int64_t limits_mime_depth = 0;
+    std::int64_t limits_mime_parts = 0;
+    std::int64_t limits_part_headers = 0;
+    std::int64_t limits_line_bytes = 0;
+    std::int64_t limits_part_scan_bytes = 0;
+    std::int64_t limits_message_scan_bytes = 0;
+
+    bool rules_enabled = false;
+    std::string rules_shipped;
+    std::vector<std::string> rules_files;
+
     double category_spam_score = 0;
     double category_confirmed_spam_score = 0;
 
@@ -92,6 +110,7 @@ struct Config {
     std::string reply_blocked;
     std::string reply_ratelimit;
     std::string reply_redis_failure;
+    std::string reply_too_big;
 
     std::string tag_subject_prefix;
 

@@ -93,6 +93,16 @@ const char* subject_prefix(std::string_view v)
     return nullptr;
 }
 
+const char* domain_name(std::string_view v)
+{
+    if (v.empty() || v.size() > 253)
+        return "must be a domain name";
+    for (char c : v)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+            return "must be a lower-case domain name";
+    return nullptr;
+}
+
 using K = SettingKind;
 
 // clang-format off
@@ -219,6 +229,54 @@ const Setting kSettings[] = {
      "treat the GTUBE test string in a body as confirmed spam",
      &Config::gtube_enabled},
 
+    {"content.enabled", K::boolean, "true", 0, 0, {}, true,
+     "parse the body (MIME, HTML, URLs, attachments) and run the header and content heuristics",
+     &Config::content_enabled},
+    {"content.freemail_domains", K::list, "[]", 0, 10000, {}, true,
+     "domains whose mailboxes anyone can open, for RAMPART_REPLYTO_FREEMAIL; empty uses the built-in list",
+     &Config::content_freemail_domains, domain_name},
+    {"content.date_future_s", K::integer, "86400", 60, 315360000, {}, true,
+     "a Date header further ahead of arrival than this is RAMPART_DATE_FUTURE",
+     &Config::content_date_future_s},
+    {"content.date_past_s", K::integer, "31536000", 3600, 3153600000, {}, true,
+     "a Date header further before arrival than this is RAMPART_DATE_PAST",
+     &Config::content_date_past_s},
+
+    {"limits.max_message_size", K::integer, "52428800", 0, 1099511627776, {}, true,
+     "bytes; a MAIL FROM whose SIZE= is larger gets reply.too_big before any data is sent; 0 never refuses",
+     &Config::limits_max_message_size},
+    {"limits.skip_body", K::boolean, "true", 0, 0, {}, true,
+     "once message_scan_bytes were read, tell the MTA to send no more of the body (the message is still decided)",
+     &Config::limits_skip_body},
+    {"limits.mime_depth", K::integer, "20", 1, 1000, {}, true,
+     "deepest multipart nesting parsed; deeper parts are read as the body of the part they are in",
+     &Config::limits_mime_depth},
+    {"limits.mime_parts", K::integer, "1000", 1, 1000000, {}, true,
+     "MIME parts of one message inventoried; more are counted, not looked at",
+     &Config::limits_mime_parts},
+    {"limits.part_headers", K::integer, "500", 1, 1000000, {}, true,
+     "header fields of one MIME part read; more are skipped",
+     &Config::limits_part_headers},
+    {"limits.line_bytes", K::integer, "65536", 1000, 16777216, {}, true,
+     "longest body line looked at whole; longer lines are cut there",
+     &Config::limits_line_bytes},
+    {"limits.part_scan_bytes", K::integer, "1048576", 1024, 1073741824, {}, true,
+     "decoded bytes of one MIME part looked at; the rest is counted only",
+     &Config::limits_part_scan_bytes},
+    {"limits.message_scan_bytes", K::integer, "10485760", 1024, 1099511627776, {}, true,
+     "body bytes of one message parsed and scanned; the rest is not read",
+     &Config::limits_message_scan_bytes},
+
+    {"rules.enabled", K::boolean, "true", 0, 0, {}, true,
+     "score messages with the rules of rampart-rules(5)",
+     &Config::rules_enabled},
+    {"rules.shipped", K::string, R"("")", 0, 0, {}, true,
+     "directory of the rules shipped with rampart; empty is the directory the package installed",
+     &Config::rules_shipped},
+    {"rules.files", K::list, "[]", 0, 1000, {}, true,
+     "the admin's rule files or directories, read after the shipped ones in this order; a later rule of a name replaces an earlier",
+     &Config::rules_files},
+
     {"category.spam_score", K::real, "6.0", -1000, 1000, {}, true,
      "score at or above which a message is spam",
      &Config::category_spam_score},
@@ -249,6 +307,9 @@ const Setting kSettings[] = {
     {"reply.redis_failure", K::string, R"("4.7.1 Service temporarily unavailable, try again later")", 0, 0, {}, true,
      "text of the 451 reply when Redis fails and redis.on_failure is tempfail",
      &Config::reply_redis_failure, temporary_reply},
+    {"reply.too_big", K::string, R"("5.3.4 Message too big for this system")", 0, 0, {}, true,
+     "text of the 552 reply to a MAIL FROM whose SIZE= is over limits.max_message_size",
+     &Config::reply_too_big, permanent_reply},
 
     {"tag.subject_prefix", K::string, R"("")", 0, 0, {}, true,
      "text put before the Subject of messages tagged as spam, e.g. \"[SPAM] \"; empty leaves it",

@@ -13,6 +13,7 @@
 #include "net/address.hpp"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,13 @@
 namespace rampart {
 
 enum class Category;
+namespace mime {
+class Parser;
+struct Content;
+} // namespace mime
+namespace rules {
+class RuleScan;
+}
 
 // Ceilings on what one message may make rampart keep.
 inline constexpr std::size_t kMaxRecipients = 10000;
@@ -28,6 +36,7 @@ inline constexpr std::size_t kMaxForgedNames = 64; // distinct forged header nam
 inline constexpr double kTooManyHeadersScore = 1.0;
 inline constexpr double kForgedFloodScore = 100.0;
 inline constexpr std::size_t kMaxSubjectBytes = 16 * 1024;
+inline constexpr std::size_t kMaxKeptHeaderBytes = 256 * 1024; // of all header fields kept for content checks
 
 struct Client {
     std::optional<IpAddress> ip; // absent for local submissions without an address
@@ -45,6 +54,8 @@ struct Transaction {
     std::string queue_id;
     std::string sender; // without angle brackets; "" is the null sender
     std::string auth_user;
+    // SIZE= of MAIL FROM (RFC 1870); UINT64_MAX when it is too large to read.
+    std::optional<std::uint64_t> declared_size;
     std::vector<std::string> recipients;
     std::string current_rcpt; // the recipient of the RCPT being decided
 
@@ -55,6 +66,17 @@ struct Transaction {
     // Headers rampart writes that arrived from outside, as (name, how many):
     // every occurrence is removed at end of message.
     std::vector<std::pair<std::string, int>> forged_headers;
+
+    // The message's header fields as the MTA gave them (unfolded, raw), in
+    // order, at most kMaxKeptHeaderBytes in all; content checks read them.
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::size_t header_bytes = 0;
+    // When the message arrived: date checks compare with it (a replay sets it
+    // from the message's top Received field).
+    std::chrono::system_clock::time_point arrival = std::chrono::system_clock::now();
+    std::shared_ptr<mime::Parser> mime;     // the body's parse, when content checks are on
+    const mime::Content* content = nullptr; // what it found, set at end of message once parsed
+    std::shared_ptr<rules::RuleScan> rules; // the rules' scan, when rules are loaded
 
     std::size_t body_bytes = 0;
     std::string body_tail;  // carry-over between body chunks for patterns that span them
@@ -68,5 +90,12 @@ struct Transaction {
 
     std::chrono::steady_clock::duration spent{};
 };
+
+// The first header field named `name` (any case) of the message, nullptr when absent.
+const std::string* find_header(const Transaction& tx, std::string_view name);
+// How many header fields named `name` the message has (of those kept).
+std::size_t count_headers(const Transaction& tx, std::string_view name);
+// What the MIME parser learned of the body; nullptr when it was not parsed.
+const mime::Content* content_of(const Transaction& tx);
 
 } // namespace rampart

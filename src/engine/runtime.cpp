@@ -1,8 +1,18 @@
 #include "engine/runtime.hpp"
 
+#include "ruleset/ruleset.hpp"
+#include "util/log.hpp"
+
+#include <filesystem>
+
+#ifndef RULES_DIR
+#define RULES_DIR "/usr/share/rampart/rules"
+#endif
+
 namespace rampart {
 
-std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, const Runtime* previous)
+std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, const Runtime* previous,
+                                             std::shared_ptr<const rules::Ruleset> rules)
 {
     const bool same_store = previous && previous->store->same_settings(*cfg);
     const bool same_prefix = previous && previous->config->redis_prefix == cfg->redis_prefix;
@@ -22,8 +32,28 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
     // The same counters in Redis: what this node knows of them still holds.
     auto limits = same_store && same_prefix ? previous->limits : std::make_shared<LimitCache>();
     Keys keys(cfg->redis_prefix);
-    return std::make_shared<const Runtime>(
-        Runtime{std::move(cfg), std::move(store), std::move(lists), std::move(keys), std::move(limits)});
+    return std::make_shared<const Runtime>(Runtime{std::move(cfg), std::move(store), std::move(lists), std::move(keys),
+                                                   std::move(limits), std::move(rules)});
+}
+
+std::vector<std::string> rule_paths(const Config& cfg)
+{
+    std::vector<std::string> paths;
+    if (!cfg.rules_shipped.empty())
+        paths.push_back(cfg.rules_shipped);
+    else if (std::filesystem::is_directory(RULES_DIR))
+        paths.emplace_back(RULES_DIR);
+    else // a build run from its tree, or a package that left them out: said, not fatal
+        log::warning("rules: {} does not exist; only rules.files are read", RULES_DIR);
+    paths.insert(paths.end(), cfg.rules_files.begin(), cfg.rules_files.end());
+    return paths;
+}
+
+rules::Loaded load_rules(const Config& cfg)
+{
+    if (!cfg.rules_enabled)
+        return {};
+    return rules::Ruleset::load(rule_paths(cfg));
 }
 
 } // namespace rampart

@@ -2,9 +2,9 @@
 //   runtime.hpp - one configuration snapshot with the services built from it
 // DESCRIPTION
 //   A Runtime pins a Config and the Store, key builder, list cache and
-//   cache of full rate counters made for it. Each SMTP connection holds the Runtime that was current when it
-//   connected; a reload builds a new one (reusing the Store and lists when
-//   the Redis settings did not change) and swaps it in atomically.
+//   cache of full rate counters made for it, and the compiled rules. Each SMTP connection holds the Runtime that was
+//   current when it connected; a reload builds a new one (reusing the Store and lists when the Redis settings did not
+//   change) and swaps it in atomically.
 #pragma once
 
 #include "checks/limit_cache.hpp"
@@ -14,6 +14,13 @@
 #include "store/redis.hpp"
 
 #include <memory>
+#include <string>
+#include <vector>
+
+namespace rampart::rules {
+class Ruleset;
+struct Loaded;
+} // namespace rampart::rules
 
 namespace rampart {
 
@@ -23,10 +30,18 @@ struct Runtime {
     std::shared_ptr<ListCache> lists;
     Keys keys;
     std::shared_ptr<LimitCache> limits;
+    std::shared_ptr<const rules::Ruleset> rules; // null when rules are off
 
     // Builds services for `cfg`, reusing those of `previous` where the
-    // settings they depend on are unchanged.
-    static std::shared_ptr<const Runtime> make(std::shared_ptr<const Config> cfg, const Runtime* previous = nullptr);
+    // settings they depend on are unchanged; `rules` as load_rules gave them.
+    static std::shared_ptr<const Runtime> make(std::shared_ptr<const Config> cfg, const Runtime* previous = nullptr,
+                                               std::shared_ptr<const rules::Ruleset> rules = nullptr);
 };
+
+// The rule files the configuration names: rules.shipped (or the installed
+// directory when it is empty), then rules.files, in order.
+std::vector<std::string> rule_paths(const Config& cfg);
+// Reads and compiles them; an empty, error-free result when rules are off.
+rules::Loaded load_rules(const Config& cfg);
 
 } // namespace rampart

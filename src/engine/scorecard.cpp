@@ -41,4 +41,11 @@ std::string Scorecard::summary() const
     return out;
 }
 
+void Scorecard::rescore(std::string_view name, double score)
+{
+    for (auto& s : d_symbols)
+        if (s.name == name)
+            s.score = score;
+}
+
 } // namespace rampart

@@ -22,6 +22,8 @@ class Scorecard {
   public:
     void add(std::string_view name, double score, std::string_view detail = {});
     bool has(std::string_view name) const;
+    // Gives the symbol `name`, if present, another score (an admin's override).
+    void rescore(std::string_view name, double score);
     double total() const;
     const std::vector<Symbol>& symbols() const { return d_symbols; }
     // Drops the symbols added after the first `count` (a step undone).

@@ -1,6 +1,7 @@
 #include "engine/session.hpp"
 
 #include "policy/policy.hpp"
+#include "ruleset/ruleset.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
 
@@ -47,6 +48,7 @@ StepNeeds step_needs(const Runtime& rt)
         n.reply_rcpt |= c->answers_in(Phase::rcpt, rt) || c->uses_redis(Phase::rcpt, cfg);
         n.body |= c->runs_in(Phase::body, cfg);
     }
+    n.body_replies = n.body && cfg.limits_skip_body && (cfg.content_enabled || cfg.rules_enabled);
     return n;
 }
 
@@ -193,7 +195,8 @@ Answer Session::helo(std::string_view name)
     return a.settles() ? refuse(a) : a;
 }
 
-Answer Session::mail(std::string_view sender, std::string_view queue_id, std::string_view auth_user)
+Answer Session::mail(std::string_view sender, std::string_view queue_id, std::string_view auth_user,
+                     std::optional<std::uint64_t> size)
 {
     abort(); // a new MAIL starts a new message
     d_in_message = true;
@@ -201,6 +204,7 @@ Answer Session::mail(std::string_view sender, std::string_view queue_id, std::st
     d_tx.sender = std::string(strip_brackets(sender).substr(0, 512));
     d_tx.queue_id = printable(queue_id, 64);
     d_tx.auth_user = printable(auth_user, 128);
+    d_tx.declared_size = size;
     if (d_client.answer.settles()) // refused at connect or HELO, and logged there
         return d_client.answer;
     collect(Wait::none);               // the connection's replies, and an answer pending for it
@@ -265,6 +269,20 @@ void Session::header(std::string_view name, std::string_view value)
         else
             d_tx.subject = std::string(value);
     }
+    keep_header(name, value);
+}
+
+void Session::keep_header(std::string_view name, std::string_view value)
+{
+    const std::size_t bytes = name.size() + value.size();
+    if (d_tx.header_bytes + bytes > kMaxKeptHeaderBytes) {
+        // Past the ceiling only the structure is kept, once, and only if it is itself sane.
+        const bool structure = iequals(name, "Content-Type") || iequals(name, "Content-Transfer-Encoding");
+        if (!structure || bytes > kMaxSubjectBytes || find_header(d_tx, name) != nullptr)
+            return;
+    }
+    d_tx.header_bytes += bytes;
+    d_tx.headers.emplace_back(name, value);
 }
 
 Answer Session::body(std::string_view chunk)
@@ -301,6 +319,7 @@ Outcome Session::eom(std::string_view queue_id)
     run(Phase::eom);
     for (const auto& s : d_client.card.symbols())
         d_tx.card.add(s.name, s.score, s.detail);
+    apply_score_overrides();
     const bool allowed = d_client.allowed;
     const Category category = categorize(cfg, d_tx.card, allowed ? std::optional(Category::clean) : d_tx.forced);
     Action action = cfg.action_for(category);
@@ -321,6 +340,17 @@ Outcome Session::eom(std::string_view queue_id)
     orphan_message_flights();
     d_in_message = false;
     return out;
+}
+
+void Session::apply_score_overrides()
+{
+    if (!d_rt->rules)
+        return;
+    for (std::size_t i = 0; i < d_tx.card.symbols().size(); ++i) {
+        const std::string& name = d_tx.card.symbols()[i].name;
+        if (const auto score = d_rt->rules->score_of(name))
+            d_tx.card.rescore(name, *score);
+    }
 }
 
 void Session::close()

@@ -20,6 +20,10 @@
 //   Redis failures that leave a check without its answer apply
 //   redis.on_failure: tempfail, or accept with RAMPART_REDIS_FAILED (0).
 //
+//   Header fields are kept for the content checks up to kMaxKeptHeaderBytes
+//   in all; the first Content-Type and Content-Transfer-Encoding are kept
+//   whatever came before them, so that padding cannot hide the structure.
+//
 //   Limits: more than kMaxHeaders headers adds RAMPART_TOO_MANY_HEADERS
 //   (1.0); forged rampart headers under more than kMaxForgedNames distinct
 //   names add RAMPART_FORGED_HEADERS_FLOOD (100). Forged headers are counted
@@ -49,6 +53,7 @@ namespace rampart {
 struct StepNeeds {
     bool reply_connect = false, reply_helo = false, reply_mail = false, reply_rcpt = false;
     bool body = false;
+    bool body_replies = false; // a body chunk may be answered "skip the rest" (limits.skip_body)
 };
 StepNeeds step_needs(const Runtime& rt);
 
@@ -61,7 +66,9 @@ class Session {
 
     Answer connect(std::optional<IpAddress> ip, std::string_view hostname);
     Answer helo(std::string_view name);
-    Answer mail(std::string_view sender, std::string_view queue_id, std::string_view auth_user);
+    // `size`: the SIZE= parameter of MAIL FROM, when the client gave one.
+    Answer mail(std::string_view sender, std::string_view queue_id, std::string_view auth_user,
+                std::optional<std::uint64_t> size = std::nullopt);
     Answer rcpt(std::string_view recipient);
     void header(std::string_view name, std::string_view value);
     Answer body(std::string_view chunk);
@@ -71,6 +78,8 @@ class Session {
     // The SMTP connection ended: checks queue what they count at close.
     void close();
     void set_queue_id(std::string_view qid);
+    // When the message under way arrived, for a replay of stored mail (date checks).
+    void set_arrival(std::chrono::system_clock::time_point when) { d_tx.arrival = when; }
     // Whether the MTA waits for RCPT TO replies on this connection (negotiation).
     void set_rcpt_replies(bool on) { d_rcpt_replies = on; }
 
@@ -103,8 +112,11 @@ class Session {
     void orphan_message_flights();
     // Logs a refusal before end of message, once per message, and returns it.
     Answer refuse(const Answer& a);
+    void keep_header(std::string_view name, std::string_view value);
     void log_decision(std::string_view category, double score, std::string_view action, std::string_view symbols);
     Context context() { return {*d_rt->config, *d_rt, d_client, d_tx}; }
+    // The scores an admin's `score` lines give built-in symbols.
+    void apply_score_overrides();
     bool settled_clean() const;
 
     std::shared_ptr<const Runtime> d_rt;

@@ -432,7 +432,7 @@ rt_wait_queue() {
 # RT_CFG_* variables so a test can vary them:
 #   RT_CFG_ON_FAILURE (tempfail), RT_CFG_IP_MESSAGES ("120/1m"),
 #   RT_CFG_IP_BURST (60), RT_CFG_REFRESH_MS (500), RT_CFG_ACTION_CLEAN
-#   (accept).
+#   (accept), RT_CFG_MAX_SIZE (1000000). The rules are the tree's rules/.
 rt_write_config() {
 	cat >"$1" <<EOF
 # rampart configuration for an integration test run.
@@ -456,6 +456,12 @@ refresh_ms = ${RT_CFG_REFRESH_MS:-500}
 [ratelimit]
 ip_messages = "${RT_CFG_IP_MESSAGES:-120/1m}"
 ip_messages_burst = ${RT_CFG_IP_BURST:-60}
+
+[limits]
+max_message_size = ${RT_CFG_MAX_SIZE:-1000000}
+
+[rules]
+shipped = "$RT_LIB_DIR/../../rules"
 
 [action]
 confirmed_spam = "reject"

@@ -129,6 +129,43 @@ rt_check_match "gtube: rejected at end of DATA (DATA was accepted)" \
 expect_log_line "gtube: log line with category=confirmed-spam action=reject" \
 	"client=127\.0\.0\.3 .*category=confirmed-spam .*action=reject"
 
+# --- content -----------------------------------------------------------
+
+# Golden messages of the unit tests (tests/messages), through a real Postfix.
+rt_log "== content: a disguised executable, a phishing message, SIZE= over the limit"
+rt_send exe 127.0.0.4 billing@sender.example "$rcpt" ../../messages/virus-double-extension.eml
+rt_send phish 127.0.0.4 security@sender.example "$rcpt" ../../messages/spam-phish.eml
+rt_wait_queue || true
+expect_outcome exe accepted
+exe_symbols=$(rt_header exe X-Rampart-Symbols)
+for sym in RAMPART_EXE_ATTACHMENT RAMPART_DOUBLE_EXTENSION RAMPART_ATTACHMENT_TYPE_MISMATCH; do
+	rt_check_match "exe: X-Rampart-Symbols has $sym" "$exe_symbols" "(^|,)$sym\\("
+done
+rt_check "exe: X-Rampart-Category" "$(rt_header exe X-Rampart-Category)" spam
+expect_log_line "exe: decision line with the attachment symbols" \
+	"$(rt_reply exe): client=127\\.0\\.0\\.4 .*category=spam .*action=tag .*RAMPART_EXE_ATTACHMENT"
+expect_outcome phish rejected
+rt_check_match "phish: reply" "$(rt_reply phish)" '^550 5\.7\.1 '
+for sym in RAMPART_URL_TEXT_MISMATCH RAMPART_URL_IP_HOST RAMPART_FROM_NAME_SPOOF; do
+	expect_log_line "phish: decision line has $sym" \
+		"client=127\\.0\\.0\\.4 .*category=confirmed-spam .*action=reject .*$sym\\("
+done
+expect_log_line "phish: decision line has a shipped rule's symbol" \
+	"client=127\\.0\\.0\\.4 .*category=confirmed-spam .*symbols=.*PHISH_[A-Z_]+\\("
+
+# SIZE= over limits.max_message_size (1000000 here; Postfix's own limit is
+# larger) is refused at MAIL FROM, before DATA.
+size_reply=$(python3 - "$RT_SMTP_PORT" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.ehlo("size-test.rampart.test")
+code, text = s.mail("big@sender.example", ["SIZE=2000000"])
+print(code, text.decode(errors="replace"))
+s.quit()
+PY
+) || size_reply="(no SMTP dialogue)"
+rt_check_match "SIZE=2000000: refused at MAIL FROM by rampart" "$size_reply" '^552 5\.3\.4 Message too big for this system'
+
 # --- lists -------------------------------------------------------------
 
 rt_log "== allow/block lists"

@@ -25,7 +25,7 @@ inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
     auto store = std::make_shared<Store>(*cfg);
     auto lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix), std::chrono::milliseconds(1000));
     Keys keys(cfg->redis_prefix);
-    return std::make_shared<const Runtime>(Runtime{cfg, store, lists, keys, std::make_shared<LimitCache>()});
+    return std::make_shared<const Runtime>(Runtime{cfg, store, lists, keys, std::make_shared<LimitCache>(), nullptr});
 }
 
 inline const HeaderEdit* find_edit(const Outcome& o, HeaderEdit::Op op, const std::string& name)

@@ -11,7 +11,13 @@ using namespace rampart::test;
 
 namespace {
 
+// Content checks are off too: these messages are not written to pass them
+// (golden_test.cpp and heuristics_test.cpp test those).
 const char* kNoRedisChecks = R"(
+[content]
+enabled = false
+[rules]
+enabled = false
 [lists]
 enabled = false
 [ratelimit]
@@ -197,19 +203,26 @@ TEST_CASE("Redis unreachable: on_failure=accept delivers tagged with RAMPART_RED
 
 TEST_CASE("negotiation asks only for what the enabled checks need")
 {
-    auto none = step_needs(*runtime(config(kNoRedisChecks + std::string("[gtube]\nenabled = false\n"))));
+    auto none = step_needs(
+        *runtime(config(kNoRedisChecks + std::string("[gtube]\nenabled = false\n[limits]\nmax_message_size = 0\n"))));
     CHECK_FALSE(none.reply_connect);
     CHECK_FALSE(none.reply_helo);
     CHECK_FALSE(none.reply_mail);
     CHECK_FALSE(none.reply_rcpt);
     CHECK_FALSE(none.body);
-    // Defaults with empty lists: only MAIL FROM (rate limits, reputation) answers early.
+    CHECK_FALSE(none.body_replies);
+    // Defaults with empty lists: only MAIL FROM (rate limits, reputation, SIZE=) answers early;
+    // body chunks are answered so that the rest of a body past the scan limit can be skipped.
     auto defaults = step_needs(*runtime(config("")));
     CHECK_FALSE(defaults.reply_connect);
     CHECK_FALSE(defaults.reply_helo);
     CHECK(defaults.reply_mail);
     CHECK_FALSE(defaults.reply_rcpt);
     CHECK(defaults.body);
+    CHECK(defaults.body_replies);
+    auto streamed = step_needs(*runtime(config("[limits]\nskip_body = false\n")));
+    CHECK(streamed.body);
+    CHECK_FALSE(streamed.body_replies);
 }
 
 TEST_CASE("past the header limit, forged headers are still removed and the limit shows as a symbol")

@@ -1,0 +1,51 @@
+// NAME
+//   replay.hpp - stored messages played through a Session as an MTA would
+// DESCRIPTION
+//   For golden tests and corpus measurements: split_message() reads a
+//   stored message (an .eml file, or an mbox entry whose "From " line is
+//   dropped) into the header fields an MTA hands a milter (unfolded, in
+//   order) and the body; play() walks a Session through connect, HELO,
+//   MAIL FROM, one RCPT TO, the header fields and the body in chunks of a
+//   given size, and returns the end-of-message Outcome. The message's
+//   arrival is taken from its top Received field, so that date checks
+//   judge a stored message as of when it was received.
+// LIMITS
+//   A header section longer than the message is read as none; chunk sizes
+//   below 1 are read as 1.
+#pragma once
+
+#include "engine/session.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rampart {
+
+struct StoredMessage {
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+StoredMessage split_message(std::string_view raw);
+
+// The date of the top Received field ("...; Tue, 10 Nov 2026 09:15:02 +0000").
+std::optional<std::chrono::system_clock::time_point> received_time(const StoredMessage& m);
+
+struct Envelope {
+    std::string client_ip = "192.0.2.1";
+    std::string client_name = "mail.example.com";
+    std::string helo = "mail.example.com";
+    std::string sender = "<sender@example.com>";
+    std::string recipient = "<rcpt@example.net>";
+};
+
+// Plays `m` through `s` in body chunks of `chunk` bytes; nullopt when a step
+// before the end of the message refused it (the Answer is then in `refused`).
+std::optional<Outcome> play(Session& s, const StoredMessage& m, std::size_t chunk, const Envelope& env = {},
+                            Answer* refused = nullptr);
+
+} // namespace rampart
