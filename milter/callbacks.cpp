@@ -133,7 +133,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     // the MTA sending what rampart would not read.
     if (!needs.body)
         want |= SMFIP_NOBODY;
-    else if (needs.body_replies)
+    else if (needs.body_replies && (f1 & SMFIP_SKIP)) // without SKIP, replies would buy nothing
         want |= SMFIP_SKIP;
     else
         want |= SMFIP_NR_BODY;

@@ -37,6 +37,7 @@
 #include "mime/parser.hpp"
 #include "ruleset/ruleset.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -108,7 +109,11 @@ void start(Context& ctx)
     const bool full = tx.rules && ctx.rt.rules->wants_full();
     std::string line;
     for (const auto& [name, value] : tx.headers) {
-        tx.mime->header(name, value);
+        // The parser gets the structure only, so that other fields cannot
+        // use up its header limit before the Content-Type.
+        if (iequals(name, "Content-Type") || iequals(name, "Content-Transfer-Encoding") ||
+            iequals(name, "Content-Disposition"))
+            tx.mime->header(name, value);
         if (full) {
             line.assign(name).append(": ").append(value).append("\r\n");
             tx.rules->full(line);

@@ -37,6 +37,7 @@ inline constexpr double kTooManyHeadersScore = 1.0;
 inline constexpr double kForgedFloodScore = 100.0;
 inline constexpr std::size_t kMaxSubjectBytes = 16 * 1024;
 inline constexpr std::size_t kMaxKeptHeaderBytes = 256 * 1024; // of all header fields kept for content checks
+inline constexpr std::size_t kKeptHeaderOverhead = 32;         // bytes one kept field counts beyond its text
 
 struct Client {
     std::optional<IpAddress> ip; // absent for local submissions without an address
@@ -70,7 +71,8 @@ struct Transaction {
     // The message's header fields as the MTA gave them (unfolded, raw), in
     // order, at most kMaxKeptHeaderBytes in all; content checks read them.
     std::vector<std::pair<std::string, std::string>> headers;
-    std::size_t header_bytes = 0;
+    std::size_t header_bytes = 0; // their bytes, kKeptHeaderOverhead each included
+    bool kept_content_type = false, kept_transfer_encoding = false;
     // When the message arrived: date checks compare with it (a replay sets it
     // from the message's top Received field).
     std::chrono::system_clock::time_point arrival = std::chrono::system_clock::now();

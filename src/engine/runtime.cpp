@@ -41,7 +41,7 @@ std::vector<std::string> rule_paths(const Config& cfg)
     std::vector<std::string> paths;
     if (!cfg.rules_shipped.empty())
         paths.push_back(cfg.rules_shipped);
-    else if (std::filesystem::is_directory(RULES_DIR))
+    else if (std::error_code ec; std::filesystem::is_directory(RULES_DIR, ec))
         paths.emplace_back(RULES_DIR);
     else // a build run from its tree, or a package that left them out: said, not fatal
         log::warning("rules: {} does not exist; only rules.files are read", RULES_DIR);

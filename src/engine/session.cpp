@@ -274,13 +274,18 @@ void Session::header(std::string_view name, std::string_view value)
 
 void Session::keep_header(std::string_view name, std::string_view value)
 {
-    const std::size_t bytes = name.size() + value.size();
-    if (d_tx.header_bytes + bytes > kMaxKeptHeaderBytes) {
+    // An entry costs more than its text: a flood of empty fields must not
+    // cost more memory than the ceiling says.
+    const std::size_t bytes = name.size() + value.size() + kKeptHeaderOverhead;
+    const bool type = iequals(name, "Content-Type"), encoding = iequals(name, "Content-Transfer-Encoding");
+    const bool first_structure = (type && !d_tx.kept_content_type) || (encoding && !d_tx.kept_transfer_encoding);
+    if (d_tx.header_bytes + bytes > kMaxKeptHeaderBytes || d_tx.headers.size() >= kMaxHeaders) {
         // Past the ceiling only the structure is kept, once, and only if it is itself sane.
-        const bool structure = iequals(name, "Content-Type") || iequals(name, "Content-Transfer-Encoding");
-        if (!structure || bytes > kMaxSubjectBytes || find_header(d_tx, name) != nullptr)
+        if (!first_structure || bytes > kMaxSubjectBytes)
             return;
     }
+    d_tx.kept_content_type |= type;
+    d_tx.kept_transfer_encoding |= encoding;
     d_tx.header_bytes += bytes;
     d_tx.headers.emplace_back(name, value);
 }
@@ -312,6 +317,7 @@ Outcome Session::eom(std::string_view queue_id)
         Outcome out;
         sw.lap();
         out.answer = refuse(early);
+        release_content();
         orphan_message_flights();
         d_in_message = false;
         return out;
@@ -337,9 +343,20 @@ Outcome Session::eom(std::string_view queue_id)
     const char* action_name = to_string(action);
     sw.lap();
     log_decision(to_string(category), d_tx.card.total(), action_name, d_tx.card.summary());
+    release_content();
     orphan_message_flights();
     d_in_message = false;
     return out;
+}
+
+void Session::release_content()
+{
+    // The decided message's parse, rule scan (and its scratch space) and
+    // header fields are not kept while the connection idles.
+    d_tx.content = nullptr;
+    d_tx.rules.reset();
+    d_tx.mime.reset();
+    std::vector<std::pair<std::string, std::string>>().swap(d_tx.headers);
 }
 
 void Session::apply_score_overrides()

@@ -117,6 +117,7 @@ class Session {
     Context context() { return {*d_rt->config, *d_rt, d_client, d_tx}; }
     // The scores an admin's `score` lines give built-in symbols.
     void apply_score_overrides();
+    void release_content();
     bool settled_clean() const;
 
     std::shared_ptr<const Runtime> d_rt;

@@ -160,6 +160,7 @@ struct Parser::State {
     std::function<void(std::string_view)> sink;
     bool hits[kLimitKinds] = {};
     bool started = false, finished = false;
+    bool full = false; // exactly message_scan_bytes read: more would be cut
 
     std::string carry;     // a line that spans chunks, at most line_bytes
     bool overlong = false; // the carried line was cut
@@ -763,23 +764,31 @@ void Parser::header(std::string_view name, std::string_view value)
 
 void Parser::body(std::string_view chunk)
 {
-    if (d->finished || d->content.truncated)
+    if (d->finished || d->content.truncated || chunk.empty())
         return;
+    // The limit counts as reached only when something is cut: a body of
+    // exactly message_scan_bytes is read whole.
+    const auto cut = [&] {
+        d->hit(Limit::message_scan_bytes);
+        d->content.truncated = true;
+    };
+    if (d->full)
+        return cut();
     d->begin();
     const std::size_t room = d->limits.message_scan_bytes - d->content.body_bytes;
     const std::string_view take = chunk.substr(0, std::min(room, chunk.size()));
     const std::size_t base = d->content.body_bytes;
     d->content.body_bytes += take.size();
     d->feed(take, base);
-    if (d->content.body_bytes >= d->limits.message_scan_bytes) {
-        d->hit(Limit::message_scan_bytes);
-        d->content.truncated = true;
-    }
+    if (take.size() < chunk.size())
+        cut();
+    else if (d->content.body_bytes == d->limits.message_scan_bytes)
+        d->full = true;
 }
 
 void Parser::finish() { d->finish(); }
 
-bool Parser::wants_more() const { return !d->content.truncated; }
+bool Parser::wants_more() const { return !d->content.truncated && !d->full; }
 
 const Content& Parser::content() const { return d->content; }
 

@@ -150,3 +150,21 @@ TEST_CASE("a score line re-weighs a built-in symbol and a rule; 0 takes a symbol
     CHECK(syms.find("LUNCH_WORD(4.00)") != std::string::npos);
     CHECK(syms.find("RAMPART_HTML_ONLY(0.00)") != std::string::npos);
 }
+
+TEST_CASE("many small header fields before Content-Type neither hide the structure nor keep the flood")
+{
+    Session s(runtime(config(kBase)));
+    envelope(s);
+    proper_headers(s);
+    for (int i = 0; i < 20000; ++i) // past the parser's part_headers and the kept-field ceiling
+        s.header("X", "");
+    s.header("Content-Type", "multipart/mixed; boundary=\"b\"");
+    for (int i = 0; i < 20000; ++i) // each a second Content-Type, none of them kept
+        s.header("Content-Type", "text/plain");
+    s.body("--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\n"
+           "Content-Type: application/octet-stream; name=\"tool.exe\"\r\n"
+           "Content-Disposition: attachment; filename=\"tool.exe\"\r\n\r\nMZ\r\n--b--\r\n");
+    const std::string syms = symbols_of(s.eom("Q1"));
+    CHECK(syms.find("RAMPART_EXE_ATTACHMENT(") != std::string::npos);
+    CHECK(syms.find("RAMPART_MIME_PART_HEADERS(") == std::string::npos);
+}
