@@ -4,6 +4,7 @@
 //   See decode.hpp. The decoders work on what they are given and keep only
 //   their bit accumulator or an incomplete multibyte sequence in between.
 #include "mime/decode.hpp"
+#include "util/text.hpp"
 
 #include "mime/encoded_words.hpp"
 
@@ -38,17 +39,6 @@ constexpr std::array<signed char, 256> make_base64_table()
 }
 
 constexpr auto kBase64 = make_base64_table();
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 

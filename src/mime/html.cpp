@@ -48,14 +48,6 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
-int hex_value(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    c = lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 // Character classes of the text scanner.
 enum : std::uint8_t { kPlain, kSpace, kLess, kAmp, kControl, kHigh };
 constexpr std::array<std::uint8_t, 256> kClass = [] {

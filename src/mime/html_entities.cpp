@@ -16,6 +16,7 @@
 // LIMITS
 //   A numeric value is read up to U+110000 and no further.
 #include "mime/html.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -30,15 +31,6 @@ constexpr std::size_t kMaxLegacyName = 6; // the longest name allowed without ';
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-int hex_value(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 struct NamedEntity {
     std::string_view name;

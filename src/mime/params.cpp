@@ -5,6 +5,7 @@
 //   (bare values up to ";", unterminated quotes and comments run to the end)
 //   and never fails: what cannot be read is skipped.
 #include "mime/params.hpp"
+#include "util/text.hpp"
 
 #include "mime/content.hpp"
 #include "mime/decode.hpp"
@@ -18,17 +19,6 @@ namespace {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 // Skips white space and comments; comments nest and may hold quoted pairs.
 std::size_t skip_cfws(std::string_view s, std::size_t i)

@@ -19,6 +19,18 @@ std::string lowercase(std::string_view s);
 std::string_view trim(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 
+// The value of a hexadecimal digit, or -1.
+constexpr int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 // Strips one pair of angle brackets from an envelope address: "<a@b>" -> "a@b".
 std::string_view strip_brackets(std::string_view addr);
 
