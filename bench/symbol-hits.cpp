@@ -59,21 +59,7 @@ int main(int argc, char** argv)
         return 2;
     }
     const std::string rules_dir = argc > 3 ? argv[3] : "rules";
-    auto parsed = parse_config(fmt::format(R"([lists]
-enabled = false
-[ratelimit]
-enabled = false
-[reputation]
-enabled = false
-[action]
-clean = "tag"
-spam = "tag"
-confirmed_spam = "tag"
-[rules]
-shipped = "{}"
-)",
-                                           rules_dir),
-                               "symbol-hits");
+    auto parsed = parse_config(fmt::format("{}[rules]\nshipped = \"{}\"\n", kReplayConfig, rules_dir), "symbol-hits");
     if (!parsed.config) {
         std::fprintf(stderr, "%s\n", parsed.errors.front().to_string().c_str());
         return 1;

@@ -32,6 +32,24 @@ struct StoredMessage {
 
 StoredMessage split_message(std::string_view raw);
 
+// Configuration text (TOML) for replays: the checks that need Redis off,
+// and every category tagged, so that each Outcome carries the category
+// and the symbols in its headers. More settings may follow it, but not
+// its [lists], [ratelimit], [reputation] or [action] tables.
+inline constexpr std::string_view kReplayConfig = R"([lists]
+enabled = false
+[ratelimit]
+enabled = false
+[reputation]
+enabled = false
+[action]
+clean = "tag"
+spam = "tag"
+confirmed_spam = "tag"
+suspected_virus = "tag"
+confirmed_virus = "tag"
+)";
+
 // The date of the top Received field ("...; Tue, 10 Nov 2026 09:15:02 +0000").
 std::optional<std::chrono::system_clock::time_point> received_time(const StoredMessage& m);
 

@@ -1,6 +1,7 @@
 // The content checks as the engine runs them: SIZE= at MAIL FROM, the body
 // streamed into the parser and skipped past the scan limit, limit symbols,
 // header padding, and score overrides of built-in symbols.
+#include "engine/replay.hpp"
 #include "engine/session.hpp"
 #include "helpers.hpp"
 #include "ruleset/ruleset.hpp"
@@ -12,18 +13,7 @@ using namespace rampart::test;
 
 namespace {
 
-const std::string kBase = R"(
-[lists]
-enabled = false
-[ratelimit]
-enabled = false
-[reputation]
-enabled = false
-[action]
-clean = "tag"
-spam = "tag"
-confirmed_spam = "tag"
-)";
+const std::string kBase(kReplayConfig);
 
 void envelope(Session& s)
 {

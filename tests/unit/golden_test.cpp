@@ -63,22 +63,7 @@ std::set<std::string> symbol_names(const std::string& summary)
 
 std::string golden_config()
 {
-    return std::string(R"(
-[lists]
-enabled = false
-[ratelimit]
-enabled = false
-[reputation]
-enabled = false
-[action]
-clean = "tag"
-spam = "tag"
-confirmed_spam = "tag"
-suspected_virus = "tag"
-confirmed_virus = "tag"
-[rules]
-shipped = ")") +
-           RAMPART_SRCDIR + "/rules\"\n";
+    return std::string(kReplayConfig) + "[rules]\nshipped = \"" + RAMPART_SRCDIR + "/rules\"\n";
 }
 
 } // namespace
