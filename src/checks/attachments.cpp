@@ -156,11 +156,9 @@ bool contradicts(std::string_view detected, std::string_view claimed)
     return c != "text" || d == "executable";
 }
 
-class AttachmentsCheck final : public Check {
+class AttachmentsCheck final : public ContentHeuristic {
   public:
     std::string_view name() const override { return "attachments"; }
-    bool runs_in(Phase p, const Config& cfg) const override { return p == Phase::eom && cfg.content_enabled; }
-    bool answers_in(Phase, const Runtime&) const override { return false; }
 
     void decide(Phase, Context& ctx, std::span<const Reply>) const override
     {

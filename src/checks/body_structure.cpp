@@ -156,11 +156,9 @@ std::vector<Alternative> alternatives(const mime::Content& c)
     return out;
 }
 
-class BodyStructureCheck final : public Check {
+class BodyStructureCheck final : public ContentHeuristic {
   public:
     std::string_view name() const override { return "body_structure"; }
-    bool runs_in(Phase p, const Config& cfg) const override { return p == Phase::eom && cfg.content_enabled; }
-    bool answers_in(Phase, const Runtime&) const override { return false; }
 
     void decide(Phase, Context& ctx, std::span<const Reply>) const override
     {

@@ -66,6 +66,14 @@ class Check {
     virtual void close(const Context&, Batch&) const {}
 };
 
+// A header or content heuristic: it runs at end of message when
+// content.enabled is on, needs no Redis and never answers early.
+class ContentHeuristic : public Check {
+  public:
+    bool runs_in(Phase p, const Config& cfg) const override;
+    bool answers_in(Phase, const Runtime&) const override { return false; }
+};
+
 // Every check, in the order they run within a phase.
 std::span<const Check* const> all_checks();
 

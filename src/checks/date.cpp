@@ -255,11 +255,9 @@ std::int64_t epoch_seconds(const DateTime& d)
            std::int64_t{d.zone_minutes} * 60;
 }
 
-class DateCheck final : public Check {
+class DateCheck final : public ContentHeuristic {
   public:
     std::string_view name() const override { return "date"; }
-    bool runs_in(Phase p, const Config& cfg) const override { return p == Phase::eom && cfg.content_enabled; }
-    bool answers_in(Phase, const Runtime&) const override { return false; }
 
     void decide(Phase, Context& ctx, std::span<const Reply>) const override
     {

@@ -423,11 +423,9 @@ std::string foreign_domain(std::string_view name, std::string_view own)
     return {};
 }
 
-class FromCheck final : public Check {
+class FromCheck final : public ContentHeuristic {
   public:
     std::string_view name() const override { return "from"; }
-    bool runs_in(Phase p, const Config& cfg) const override { return p == Phase::eom && cfg.content_enabled; }
-    bool answers_in(Phase, const Runtime&) const override { return false; }
 
     void decide(Phase, Context& ctx, std::span<const Reply>) const override
     {

@@ -64,11 +64,9 @@ void judge_url(const mime::Url& u, Scorecard& card)
         card.add("RAMPART_URL_OBFUSCATED", 2.0, printable(u.text, kDetailBytes));
 }
 
-class LinksCheck final : public Check {
+class LinksCheck final : public ContentHeuristic {
   public:
     std::string_view name() const override { return "links"; }
-    bool runs_in(Phase p, const Config& cfg) const override { return p == Phase::eom && cfg.content_enabled; }
-    bool answers_in(Phase, const Runtime&) const override { return false; }
 
     void decide(Phase, Context& ctx, std::span<const Reply>) const override
     {

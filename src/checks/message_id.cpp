@@ -87,11 +87,9 @@ bool valid_message_id(std::string_view v)
     return right.front() != '.' && right.back() != '.' && std::all_of(right.begin(), right.end(), dot_atom_char);
 }
 
-class MessageIdCheck final : public Check {
+class MessageIdCheck final : public ContentHeuristic {
   public:
     std::string_view name() const override { return "message_id"; }
-    bool runs_in(Phase p, const Config& cfg) const override { return p == Phase::eom && cfg.content_enabled; }
-    bool answers_in(Phase, const Runtime&) const override { return false; }
 
     void decide(Phase, Context& ctx, std::span<const Reply>) const override
     {

@@ -6,6 +6,7 @@
 //   heuristics and rules that read what its parse found.
 #include "checks/check.hpp"
 
+#include "config/config.hpp"
 #include "engine/runtime.hpp"
 
 namespace rampart {
@@ -27,6 +28,8 @@ const Check& links_check();
 const Check& rules_check();
 
 bool Check::answers_in(Phase p, const Runtime& rt) const { return runs_in(p, *rt.config); }
+
+bool ContentHeuristic::runs_in(Phase p, const Config& cfg) const { return p == Phase::eom && cfg.content_enabled; }
 
 std::span<const Check* const> all_checks()
 {

@@ -61,11 +61,9 @@ bool is_freemail(std::string_view domain, const Config& cfg)
     });
 }
 
-class ReplyToCheck final : public Check {
+class ReplyToCheck final : public ContentHeuristic {
   public:
     std::string_view name() const override { return "reply_to"; }
-    bool runs_in(Phase p, const Config& cfg) const override { return p == Phase::eom && cfg.content_enabled; }
-    bool answers_in(Phase, const Runtime&) const override { return false; }
 
     void decide(Phase, Context& ctx, std::span<const Reply>) const override
     {

@@ -96,11 +96,9 @@ bool printable_ascii(std::string_view s)
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
 }
 
-class SubjectCheck final : public Check {
+class SubjectCheck final : public ContentHeuristic {
   public:
     std::string_view name() const override { return "subject"; }
-    bool runs_in(Phase p, const Config& cfg) const override { return p == Phase::eom && cfg.content_enabled; }
-    bool answers_in(Phase, const Runtime&) const override { return false; }
 
     void decide(Phase, Context& ctx, std::span<const Reply>) const override
     {
