@@ -35,8 +35,14 @@ class RulesCheck final : public Check {
         Transaction& tx = ctx.tx;
         if (!tx.rules)
             return; // no rules loaded
-        for (const auto& [name, value] : tx.headers)
-            tx.rules->header(name, decode_header_value(value).text);
+        for (const auto& [name, value] : tx.headers) {
+            if (!tx.rules->wants_header(name))
+                continue;
+            if (value.find("=?") == std::string::npos)
+                tx.rules->header(name, value); // nothing to decode; the scan repairs bad UTF-8 itself
+            else
+                tx.rules->header(name, decode_header_value(value).text);
+        }
         if (const mime::Content* c = content_of(tx))
             for (const auto& url : c->urls)
                 tx.rules->uri(url.text);

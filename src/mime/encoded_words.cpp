@@ -130,38 +130,20 @@ void append_bounded(std::string& out, std::string_view s, DecodedHeader& d)
 
 std::string valid_utf8(std::string_view s)
 {
+    std::size_t ok = utf8_valid_prefix(s);
+    if (ok == s.size())
+        return std::string(s);
     std::string out;
-    out.reserve(s.size());
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = 0;
-        unsigned min = 0;
-        if (c < 0x80)
-            len = 1;
-        else if (c >= 0xC2 && c <= 0xDF)
-            len = 2, min = 0x80;
-        else if (c >= 0xE0 && c <= 0xEF)
-            len = 3, min = 0x800;
-        else if (c >= 0xF0 && c <= 0xF4)
-            len = 4, min = 0x10000;
-        bool ok = len > 0 && i + len <= s.size();
-        unsigned cp = len == 1 ? c : c & (0x7F >> len);
-        for (std::size_t k = 1; ok && k < len; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            ok = (cc & 0xC0) == 0x80;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        ok = ok && (len == 1 || (cp >= min && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF)));
-        if (ok) {
-            out.append(s.substr(i, len));
-            i += len;
-        } else {
-            out.append(kReplacement);
-            ++i;
-        }
+    out.reserve(s.size() + 2 * kReplacement.size());
+    for (;;) {
+        out.append(s.substr(0, ok));
+        s.remove_prefix(ok);
+        if (s.empty())
+            return out;
+        out.append(kReplacement); // one byte that starts no valid character
+        s.remove_prefix(1);
+        ok = utf8_valid_prefix(s);
     }
-    return out;
 }
 
 bool to_utf8(std::string_view charset, std::string_view bytes, std::string& out, bool& bad)

@@ -78,11 +78,19 @@ IpAddress IpAddress::masked(int prefix) const
 std::string IpAddress::to_string() const
 {
     char buf[INET6_ADDRSTRLEN];
-    if (is_v4())
-        inet_ntop(AF_INET, d_bytes.data() + 12, buf, sizeof buf);
-    else
+    if (!is_v4()) {
         inet_ntop(AF_INET6, d_bytes.data(), buf, sizeof buf);
-    return buf;
+        return buf;
+    }
+    // By hand: glibc formats IPv4 with sprintf, and addresses are formatted
+    // several times per message (rate limit and reputation keys).
+    char* p = buf;
+    for (int i = 12; i < 16; ++i) {
+        if (i > 12)
+            *p++ = '.';
+        p = std::to_chars(p, buf + sizeof buf, unsigned{d_bytes[static_cast<std::size_t>(i)]}).ptr;
+    }
+    return std::string(buf, p);
 }
 
 std::optional<Cidr> Cidr::parse(std::string_view text)

@@ -87,6 +87,9 @@ class RuleScan {
     RuleScan(const RuleScan&) = delete;
     RuleScan& operator=(const RuleScan&) = delete;
 
+    // True when some rule reads this header field, so that its decoding
+    // can be skipped when none does.
+    bool wants_header(std::string_view name) const;
     // One header field of the message, its value decoded to UTF-8.
     void header(std::string_view name, std::string_view value);
     // The body as it arrives, undecoded (streamed).

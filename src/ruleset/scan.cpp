@@ -42,57 +42,13 @@ int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void
     return 0; // go on: other rules may match later
 }
 
-// Length of the UTF-8 character at s[i]: 1 to 4; 0 when the bytes there are
-// not one; -1 when s ends inside what may still become one.
-int char_length(std::string_view s, std::size_t i)
-{
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80)
-        return 1;
-    int len = 0;
-    unsigned char lo = 0x80, hi = 0xBF; // the range of the second byte
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    else
-        return 0;
-    for (int k = 1; k < len; ++k) {
-        if (i + static_cast<std::size_t>(k) >= s.size())
-            return -1;
-        const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-        if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
-            return 0;
-    }
-    return len;
-}
-
-// How many bytes from the start of `s` are whole valid characters.
-std::size_t valid_prefix(std::string_view s)
-{
-    std::size_t i = 0;
-    while (i < s.size()) {
-        if (static_cast<unsigned char>(s[i]) < 0x80) {
-            ++i;
-            continue;
-        }
-        const int len = char_length(s, i);
-        if (len <= 0)
-            break;
-        i += static_cast<std::size_t>(len);
-    }
-    return i;
-}
-
 // Appends `s` to `out` with invalid sequences replaced; unless `final`, stops
 // before a character cut by the end of `s`. Returns the bytes taken.
 std::size_t repair(std::string_view s, bool final, std::string& out)
 {
     std::size_t i = 0;
     while (i < s.size()) {
-        const int len = char_length(s, i);
+        const int len = utf8_char_length(s, i);
         if (len == -1 && !final)
             break;
         if (len > 0) {
@@ -136,7 +92,7 @@ struct RuleScan::State {
     // Block-scans UTF-8 text, repaired first when it is not valid.
     void block_utf8(const hs_database_t* db, std::string_view text)
     {
-        if (valid_prefix(text) == text.size())
+        if (utf8_valid_prefix(text) == text.size())
             return block(db, text);
         clean.clear();
         repair(text, true, clean);
@@ -171,7 +127,7 @@ void RuleScan::State::stream_utf8(const Database& db, Stream& st, std::string_vi
         // Join the held-back bytes with the continuation bytes this chunk starts with.
         std::string joint = st.carry;
         joint.append(text.substr(0, 4 - st.carry.size()));
-        const int len = char_length(joint, 0);
+        const int len = utf8_char_length(joint, 0);
         if (len == -1) { // still cut: the chunk was shorter than the rest of the character
             st.carry = joint;
             return;
@@ -187,10 +143,10 @@ void RuleScan::State::stream_utf8(const Database& db, Stream& st, std::string_vi
         }
         st.carry.clear();
     }
-    const std::size_t ok = valid_prefix(text);
+    const std::size_t ok = utf8_valid_prefix(text);
     if (ok == text.size())
         return stream(db, st, text);
-    if (char_length(text, ok) == -1) { // only the last character is cut
+    if (utf8_char_length(text, ok) == -1) { // only the last character is cut
         stream(db, st, text.substr(0, ok));
         st.carry = std::string(text.substr(ok));
         return;
@@ -233,18 +189,46 @@ RuleScan::~RuleScan()
         d->impl->scratch.give(d->scratch);
 }
 
+namespace {
+
+// lower < name, with name compared as if lowercased (lower, a field
+// database's name, is).
+bool folded_less(std::string_view lower, std::string_view name)
+{
+    const std::size_t n = std::min(lower.size(), name.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto x = static_cast<unsigned char>(lower[i]);
+        const auto y = static_cast<unsigned char>(ascii_lower(name[i]));
+        if (x != y)
+            return x < y;
+    }
+    return lower.size() < name.size();
+}
+
+// The database of the rules on this named field, or null.
+const hs_database_t* field_database(const std::vector<FieldDatabase>& fields, std::string_view name)
+{
+    if (fields.empty() || name.size() > kMaxFieldNameBytes)
+        return nullptr;
+    const auto it =
+        std::lower_bound(fields.begin(), fields.end(), name,
+                         [](const FieldDatabase& f, std::string_view n) { return folded_less(f.field, n); });
+    return it != fields.end() && iequals(it->field, name) ? it->db.get() : nullptr;
+}
+
+} // namespace
+
+bool RuleScan::wants_header(std::string_view name) const
+{
+    return d->usable() && (d->impl->any_header || field_database(d->impl->fields, name) != nullptr);
+}
+
 void RuleScan::header(std::string_view name, std::string_view value)
 {
     if (!d->usable())
         return;
-    const auto& fields = d->impl->fields;
-    if (!fields.empty() && name.size() <= kMaxFieldNameBytes) {
-        const std::string key = lowercase(name);
-        const auto it = std::lower_bound(fields.begin(), fields.end(), key,
-                                         [](const FieldDatabase& f, const std::string& k) { return f.field < k; });
-        if (it != fields.end() && it->field == key)
-            d->block_utf8(it->db.get(), value);
-    }
+    if (const hs_database_t* db = field_database(d->impl->fields, name))
+        d->block_utf8(db, value);
     if (d->impl->any_header) {
         d->line.assign(name);
         d->line.append(": ");

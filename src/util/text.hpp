@@ -15,6 +15,8 @@ namespace rampart {
 inline constexpr std::size_t kLogFieldMax = 256;
 
 std::string printable(std::string_view s, std::size_t max = kLogFieldMax);
+// ASCII case folding, whatever the locale; other bytes are left as they are.
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 std::string lowercase(std::string_view s);
 std::string_view trim(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
@@ -30,6 +32,13 @@ constexpr int hex_value(char c)
         return c - 'A' + 10;
     return -1;
 }
+
+// UTF-8: the length of the character at s[i], 1 to 4; 0 when the bytes
+// there are not one (overlong forms and surrogates included); -1 when s ends
+// inside what may still become one.
+int utf8_char_length(std::string_view s, std::size_t i);
+// How many bytes from the start of `s` are whole valid UTF-8 characters.
+std::size_t utf8_valid_prefix(std::string_view s);
 
 // Strips one pair of angle brackets from an envelope address: "<a@b>" -> "a@b".
 std::string_view strip_brackets(std::string_view addr);

@@ -1,4 +1,5 @@
 #include "mime/encoded_words.hpp"
+#include "util/text.hpp"
 
 #include <doctest/doctest.h>
 
@@ -59,6 +60,30 @@ TEST_CASE("raw 8-bit header bytes come out as valid UTF-8")
     CHECK(valid_utf8("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); // a surrogate is not UTF-8
     CHECK(valid_utf8("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");                 // overlong
     CHECK(decode_header_value("Caf\xE9 =?utf-8?q?ok?=").text == "Caf\xEF\xBF\xBD ok");
+}
+
+TEST_CASE("UTF-8 is checked the same wherever a bad byte falls in the eight-byte steps")
+{
+    const std::string good = "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"; // e-acute, euro sign, an emoji
+    for (std::size_t at = 0; at < 20; ++at) {
+        CAPTURE(at);
+        std::string s(20, 'a');
+        CHECK(utf8_valid_prefix(s) == s.size());
+        s.insert(at, good);
+        CHECK(utf8_valid_prefix(s) == s.size());
+        CHECK(valid_utf8(s) == s);
+        std::string bad(20, 'a');
+        bad[at] = '\xFF';
+        CHECK(utf8_valid_prefix(bad) == at);
+        std::string want(20, 'a');
+        want.replace(at, 1, "\xEF\xBF\xBD");
+        CHECK(valid_utf8(bad) == want);
+        std::string cut(at, 'a');
+        cut += "\xE2\x82"; // the end cuts a character
+        CHECK(utf8_valid_prefix(cut) == at);
+        CHECK(utf8_char_length(cut, at) == -1);
+        CHECK(valid_utf8(cut) == std::string(at, 'a') + "\xEF\xBF\xBD\xEF\xBF\xBD");
+    }
 }
 
 TEST_CASE("a hostile header value is decoded within its limits")
