@@ -265,8 +265,8 @@ rt_check "redis down: Postfix milter warnings (451 came from rampart, not defaul
 
 rt_log "== Redis down, on_failure = accept by SIGHUP"
 RT_CFG_ON_FAILURE=accept rt_write_config "$conf"
-kill -HUP "$RT_MILTER_PID"
-sleep 1
+rt_reload_milter || rt_fail "rampart-milter did not reload on SIGHUP"
+expect_log_line "SIGHUP: configuration reloaded" "configuration reloaded from"
 for i in 1 2; do
 	n="redis-accept-hup-$i"
 	rt_send "$n" "127.0.0.2$i" "accept-$i@sender.example" "$rcpt" clean.eml
