@@ -494,22 +494,22 @@ rt_stop_milter() {
 	RT_MILTER_PID=""
 }
 
-# rt_reload_milter: SIGHUP the milter and wait (up to 60 s) until it logs
-# that the configuration was reloaded or refused. A fixed sleep is not
-# enough: compiling the rules can take seconds on a loaded machine.
+# rt_reload_milter: SIGHUP the milter and wait until it logs that the
+# configuration was reloaded or refused. A fixed sleep is not enough:
+# compiling the rules can take seconds on a loaded machine.
 rt_reload_milter() {
-	_before=$(grep -c -E 'configuration reloaded|reload refused' "$RT_DIR/milter.log")
+	local done_re='configuration reloaded|reload refused' before i=0
+	before=$(grep -c -E "$done_re" "$RT_DIR/milter.log")
 	kill -HUP "$RT_MILTER_PID" || return 1
-	_i=0
-	while [ "$_i" -lt 600 ]; do
-		_now=$(grep -c -E 'configuration reloaded|reload refused' "$RT_DIR/milter.log")
-		[ "$_now" -gt "$_before" ] && return 0
+	while [ "$(grep -c -E "$done_re" "$RT_DIR/milter.log")" -le "$before" ]; do
 		rt_milter_alive || return 1
+		i=$((i + 1))
+		if [ $i -gt $RT_WAIT ]; then
+			rt_log "rampart-milter logged no reload in time after SIGHUP"
+			return 1
+		fi
 		sleep 0.1
-		_i=$((_i + 1))
 	done
-	rt_log "rampart-milter did not log a reload within 60 s of SIGHUP"
-	return 1
 }
 
 # rt_milter_alive: the milter process is still there (a crash would be
