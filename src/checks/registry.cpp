@@ -26,6 +26,7 @@ const Check& body_structure_check();
 const Check& attachments_check();
 const Check& links_check();
 const Check& rules_check();
+const Check& bayes_check();
 
 bool Check::answers_in(Phase p, const Runtime& rt) const { return runs_in(p, *rt.config); }
 
@@ -38,7 +39,7 @@ std::span<const Check* const> all_checks()
     static const Check* const checks[] = {
         &lists_check(),   &ratelimit_check(),      &reputation_check(),  &gtube_check(), &size_check(),
         &content_check(), &date_check(),           &message_id_check(),  &from_check(),  &reply_to_check(),
-        &subject_check(), &body_structure_check(), &attachments_check(), &links_check(), &rules_check()};
+        &subject_check(), &body_structure_check(), &attachments_check(), &links_check(), &rules_check(), &bayes_check()};
     return checks;
 }
 

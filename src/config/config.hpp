@@ -96,6 +96,31 @@ struct Config {
     std::string rules_shipped;
     std::vector<std::string> rules_files;
 
+    bool bayes_enabled = false;
+    std::int64_t bayes_buckets = 0;
+    std::int64_t bayes_shards = 0;
+    std::int64_t bayes_min_spam = 0;
+    std::int64_t bayes_min_ham = 0;
+    std::int64_t bayes_message_tokens = 0;
+    bool bayes_bigrams = false;
+    double bayes_strength = 0;
+    double bayes_prior = 0;
+    double bayes_min_token_strength = 0;
+    std::int64_t bayes_max_tokens = 0;
+    double bayes_spam_threshold = 0;
+    double bayes_spam_score = 0;
+    double bayes_ham_threshold = 0;
+    double bayes_ham_score = 0;
+    std::int64_t bayes_ttl_s = 0;
+    std::int64_t bayes_seen_ttl_s = 0;
+    std::int64_t bayes_expire_days = 0;
+    std::int64_t bayes_expire_max_count = 0;
+    std::int64_t bayes_expire_buckets = 0;
+    bool bayes_autolearn = false;
+    double bayes_autolearn_spam_score = 0;
+    double bayes_autolearn_ham_score = 0;
+    bool bayes_per_domain = false;
+
     double category_spam_score = 0;
     double category_confirmed_spam_score = 0;
 

@@ -79,6 +79,8 @@ struct Transaction {
     std::shared_ptr<mime::Parser> mime;     // the body's parse, when content checks are on
     const mime::Content* content = nullptr; // what it found, set at end of message once parsed
     std::shared_ptr<rules::RuleScan> rules; // the rules' scan, when rules are loaded
+    std::vector<std::uint64_t> bayes_tokens; // the message's Bayes tokens, once the Bayes check asked for them
+    std::string bayes_scope;                 // the recipient domain whose statistics were read too, "" when none
 
     std::size_t body_bytes = 0;
     std::string body_tail;  // carry-over between body chunks for patterns that span them

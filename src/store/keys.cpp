@@ -58,4 +58,30 @@ std::string Keys::rep_ip(const IpAddress& ip, const Cidr& net) const
 
 std::string Keys::rep_net(const Cidr& net) const { return tagged(net.to_string(), "rep:net"); }
 
+std::string Keys::bayes_tag(std::string_view scope, std::int64_t shard) const
+{
+    std::string tag = "bayes:";
+    if (!scope.empty()) {
+        tag += lowercase(scope);
+        tag += ':';
+    }
+    tag += std::to_string(shard);
+    return tag;
+}
+
+std::string Keys::bayes_bucket(std::string_view scope, std::int64_t shard, std::int64_t bucket) const
+{
+    return tagged(bayes_tag(scope, shard), "tok:" + std::to_string(bucket));
+}
+
+std::string Keys::bayes_meta(std::string_view scope, std::int64_t shard) const
+{
+    return tagged(bayes_tag(scope, shard), "meta");
+}
+
+std::string Keys::bayes_seen(std::string_view scope, std::int64_t shard, std::string_view digest) const
+{
+    return tagged(bayes_tag(scope, shard), "seen:" + std::string(digest));
+}
+
 } // namespace rampart

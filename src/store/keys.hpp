@@ -14,14 +14,21 @@
 //   PREFIX {SENDER}:rate:msg:from                   string  GCRA time, expires when idle
 //   PREFIX {NET}:rep:ip:IP                          hash    c, s, t; reputation.ttl_s
 //   PREFIX {NET}:rep:net                            hash    c, s, t; reputation.ttl_s
+//   PREFIX {bayes:SHARD}:tok:BUCKET                 hash    token -> "SPAM:HAM:DAY"; bayes.ttl_s
+//   PREFIX {bayes:SHARD}:meta                       hash    spam, ham, buckets; bayes.ttl_s
+//   PREFIX {bayes:SHARD}:seen:DIGEST                string  "spam"/"ham"; bayes.seen_ttl_s
+//   PREFIX {bayes:DOMAIN:SHARD}:...                 the same, per recipient domain
 //
 //   NET is the client's network in CIDR form (network.ipv4_prefix /
 //   ipv6_prefix), IP the client address, SENDER the lowercased envelope
-//   sender with braces replaced by '_'.
+//   sender with braces replaced by '_'. SHARD is 0 .. bayes.shards - 1,
+//   BUCKET 0 .. bayes.buckets - 1 (see bayes/token_store.hpp), DIGEST the
+//   learned message's digest, DOMAIN a lowercased recipient domain.
 #pragma once
 
 #include "net/address.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -47,7 +54,13 @@ class Keys {
     std::string rep_ip(const IpAddress& ip, const Cidr& net) const;
     std::string rep_net(const Cidr& net) const;
 
+    // `scope` is "" for the global statistics, else a recipient domain.
+    std::string bayes_bucket(std::string_view scope, std::int64_t shard, std::int64_t bucket) const;
+    std::string bayes_meta(std::string_view scope, std::int64_t shard) const;
+    std::string bayes_seen(std::string_view scope, std::int64_t shard, std::string_view digest) const;
+
   private:
+    std::string bayes_tag(std::string_view scope, std::int64_t shard) const;
     std::string tagged(std::string_view tag, std::string_view rest) const;
     std::string d_prefix;
 };

@@ -1,0 +1,61 @@
+#include "bayes/classifier.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace rampart::bayes {
+
+double chi2_survival(double x2, std::size_t dof)
+{
+    // Q = exp(-m) * sum_{i < dof/2} m^i / i!, summed in logarithms so that a
+    // large m does not underflow before the terms grow.
+    if (x2 <= 0)
+        return 1.0;
+    const double m = x2 / 2;
+    double log_term = -m, log_sum = -m;
+    for (std::size_t i = 1; i < dof / 2; ++i) {
+        log_term += std::log(m / static_cast<double>(i));
+        const double hi = std::max(log_sum, log_term), lo = std::min(log_sum, log_term);
+        log_sum = hi + std::log1p(std::exp(lo - hi));
+    }
+    return std::min(1.0, std::exp(log_sum));
+}
+
+std::optional<Classification> classify(std::span<const TokenCounts> tokens, std::uint64_t learned_spam,
+                                       std::uint64_t learned_ham, const ClassifierSettings& s)
+{
+    if (learned_spam == 0 || learned_ham == 0)
+        return std::nullopt;
+    const double nspam = static_cast<double>(learned_spam), nham = static_cast<double>(learned_ham);
+    std::vector<double> f;
+    f.reserve(tokens.size());
+    for (const auto& t : tokens) {
+        if (t.spam == 0 && t.ham == 0)
+            continue;
+        // A count above the class's messages (a relearn in flight) is read as all of them.
+        const double rs = std::min(1.0, t.spam / nspam), rh = std::min(1.0, t.ham / nham);
+        const double p = rs / (rs + rh);
+        const double n = static_cast<double>(t.spam) + t.ham;
+        const double fw = (s.strength * s.prior + n * p) / (s.strength + n);
+        if (std::abs(fw - 0.5) >= s.min_strength)
+            f.push_back(std::clamp(fw, 1e-6, 1 - 1e-6));
+    }
+    if (f.empty())
+        return Classification{0.5, 0};
+    if (f.size() > s.max_tokens) {
+        const auto far = [](double a, double b) { return std::abs(a - 0.5) > std::abs(b - 0.5); };
+        std::nth_element(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(s.max_tokens), f.end(), far);
+        f.resize(s.max_tokens);
+    }
+    double ln_f = 0, ln_1f = 0;
+    for (double x : f) {
+        ln_f += std::log(x);
+        ln_1f += std::log1p(-x);
+    }
+    const double h = chi2_survival(-2 * ln_f, 2 * f.size());
+    const double sp = chi2_survival(-2 * ln_1f, 2 * f.size());
+    return Classification{(1 + h - sp) / 2, f.size()};
+}
+
+} // namespace rampart::bayes

@@ -1,0 +1,50 @@
+// NAME
+//   classifier.hpp - Robinson-Fisher combination of token statistics
+// DESCRIPTION
+//   Each token seen in learned mail has spam and ham counts. Its spam
+//   probability is Robinson's smoothed estimate
+//
+//     p(w) = (ns_w / Nspam) / (ns_w / Nspam + nh_w / Nham)
+//     f(w) = (s * x + n_w * p(w)) / (s + n_w),  n_w = ns_w + nh_w
+//
+//   (s: strength of the prior x for rarely seen tokens). Tokens whose f(w)
+//   is within min_strength of 0.5 say little and are left out; of the
+//   rest, the max_tokens farthest from 0.5 are combined with Fisher's
+//   method: H = C(-2 ln prod f, 2n), S = C(-2 ln prod (1 - f), 2n), where C
+//   is the chi-square survival function, and the message's spam
+//   probability is (1 + H - S) / 2. It is near 1 or 0 only when many tokens
+//   agree, and near 0.5 when the evidence is thin or mixed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace rampart::bayes {
+
+struct TokenCounts {
+    std::uint32_t spam = 0;
+    std::uint32_t ham = 0;
+};
+
+struct ClassifierSettings {
+    double strength = 1.0;     // s
+    double prior = 0.5;        // x
+    double min_strength = 0.1; // |f(w) - 0.5| needed for a token to count
+    std::size_t max_tokens = 150;
+};
+
+struct Classification {
+    double probability = 0.5; // that the message is spam
+    std::size_t tokens = 0;   // how many tokens were combined
+};
+
+// Chi-square survival function Q(x2 | dof) for an even number of degrees of freedom.
+double chi2_survival(double x2, std::size_t dof);
+
+// nullopt when no class has learned messages or no token counts.
+std::optional<Classification> classify(std::span<const TokenCounts> tokens, std::uint64_t learned_spam,
+                                       std::uint64_t learned_ham, const ClassifierSettings& s);
+
+} // namespace rampart::bayes
