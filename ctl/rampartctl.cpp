@@ -5,6 +5,9 @@
 //   rampartctl [-c FILE] list show [allow|block] [ip|helo|from|rcpt]
 //   rampartctl [-c FILE] reputation show IP
 //   rampartctl [-c FILE] rate show|reset IP|NETWORK|SENDER
+//   rampartctl [-c FILE] learn --spam|--ham [--domain DOMAIN] PATH...
+//   rampartctl [-c FILE] forget [--domain DOMAIN] PATH...
+//   rampartctl [-c FILE] bayes stats|expire [--domain DOMAIN]
 // DESCRIPTION
 //   Reads the same configuration file as rampart-milter to find Redis and
 //   the key prefix, so that what it shows and changes is what the fleet
@@ -12,11 +15,14 @@
 //   them up within lists.refresh_ms.
 // EXIT STATUS
 //   0 done, 1 failed (configuration or Redis), 2 bad usage.
+#include "bayes/stored.hpp"
+#include "bayes/token_store.hpp"
 #include "config/config.hpp"
 #include "net/address.hpp"
 #include "store/keys.hpp"
 #include "store/redis.hpp"
 #include "util/log.hpp"
+#include "util/mailbox.hpp"
 #include "util/text.hpp"
 
 #include <fmt/format.h>
@@ -25,6 +31,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +56,15 @@ void usage(FILE* out)
                "  rate reset IP|NETWORK|SENDER\n"
                "      the rate counters of a client address, a client network (CIDR as in\n"
                "      network.ipv4_prefix/ipv6_prefix) or an envelope sender\n"
+               "  learn --spam|--ham [--domain DOMAIN] PATH...\n"
+               "      learn the messages in files, directories, mbox files and Maildirs;\n"
+               "      a message learned as the other class before is moved\n"
+               "  forget [--domain DOMAIN] PATH...\n"
+               "      take back what these messages were learned as\n"
+               "  bayes stats [--domain DOMAIN]\n"
+               "      messages learned, tokens, bytes per token, bucket encodings\n"
+               "  bayes expire [--domain DOMAIN]\n"
+               "      delete rare stale tokens in every bucket now\n"
                "\n"
                "  -c, --config FILE   configuration file (default /etc/rampart/rampart.conf)\n"
                "  -h, --help          this help;  --version  the version\n"
@@ -251,15 +267,231 @@ class Ctl {
         return kOk;
     }
 
+    // learn (spam or ham) and forget: every message under `paths`.
+    int learn(bayes::LearnClass c, const std::string& domain, const std::vector<std::string>& paths)
+    {
+        std::size_t added = 0, moved = 0, unchanged = 0, empty = 0;
+        bool redis_failed = false;
+        std::vector<MailboxError> errors;
+        for (const auto& path : paths) {
+            read_mailbox(
+                path,
+                [&](const std::string& source, std::string_view raw) {
+                    const auto t = bayes::stored_tokens(d_cfg, raw);
+                    if (t.tokens.empty()) {
+                        std::fprintf(stderr, "rampartctl: %s: no tokens, skipped\n", printable(source).c_str());
+                        ++empty;
+                        return true;
+                    }
+                    Batch b;
+                    bayes::add_message_learn(d_cfg, d_keys, t.headers, t.tokens, c, domain, b);
+                    const auto r = run(b);
+                    if (!r) {
+                        redis_failed = true;
+                        return false;
+                    }
+                    const auto res = bayes::parse_learn(*r);
+                    if (!res) {
+                        std::fprintf(stderr, "rampartctl: unexpected reply from Redis\n");
+                        redis_failed = true;
+                        return false;
+                    }
+                    if (!res->changed)
+                        ++unchanged;
+                    else if (res->previous.empty() || c == bayes::LearnClass::forget)
+                        ++added;
+                    else
+                        ++moved;
+                    return true;
+                },
+                errors);
+            if (redis_failed)
+                break;
+        }
+        for (const auto& e : errors)
+            std::fprintf(stderr, "rampartctl: %s: %s\n", printable(e.path).c_str(), e.message.c_str());
+        const std::string scope = domain.empty() ? std::string() : " for " + domain;
+        if (c == bayes::LearnClass::forget)
+            std::printf("forgot %zu message%s%s; %zu not learned before\n", added, added == 1 ? "" : "s", scope.c_str(),
+                        unchanged);
+        else
+            std::printf("learned %zu message%s as %s%s: %zu new, %zu moved from %s, %zu already learned\n",
+                        added + moved, added + moved == 1 ? "" : "s", bayes::to_string(c), scope.c_str(), added, moved,
+                        c == bayes::LearnClass::spam ? "ham" : "spam", unchanged);
+        if (empty)
+            std::printf("%zu message%s without tokens skipped\n", empty, empty == 1 ? "" : "s");
+        return redis_failed || !errors.empty() ? kFailed : kOk;
+    }
+
+    int bayes_stats(const std::string& domain)
+    {
+        const auto l = bayes::layout_of(d_cfg, domain);
+        Batch meta;
+        meta.add({"HMGET", d_keys.bayes_meta(l.scope, 0), "spam", "ham", "buckets"});
+        meta.add({"INFO", "memory"});
+        meta.add({"CONFIG", "GET", "hash-max-listpack-entries"});
+        auto m = run(meta);
+        if (!m)
+            return kFailed;
+        const auto& counts = (*m)[0].elements;
+        if (counts.size() != 3) {
+            std::fprintf(stderr, "rampartctl: unexpected reply from Redis\n");
+            return kFailed;
+        }
+        // Token counts of every bucket, and memory and encoding of the first
+        // kSample that hold any.
+        constexpr std::int64_t kSlice = 1024;
+        constexpr std::size_t kSample = 256;
+        std::uint64_t tokens = 0, filled = 0, largest = 0;
+        std::vector<std::pair<std::string, long long>> sample;
+        for (std::int64_t first = 0; first < l.buckets; first += kSlice) {
+            Batch b;
+            const std::int64_t last = std::min(l.buckets, first + kSlice);
+            for (std::int64_t i = first; i < last; ++i)
+                b.add({"HLEN", d_keys.bayes_bucket(l.scope, i % l.shards, i)});
+            auto r = run(b);
+            if (!r)
+                return kFailed;
+            for (std::int64_t i = first; i < last; ++i) {
+                const long long n = (*r)[static_cast<std::size_t>(i - first)].as_integer();
+                if (n <= 0)
+                    continue;
+                tokens += static_cast<std::uint64_t>(n);
+                largest = std::max<std::uint64_t>(largest, static_cast<std::uint64_t>(n));
+                ++filled;
+                if (sample.size() < kSample)
+                    sample.emplace_back(d_keys.bayes_bucket(l.scope, i % l.shards, i), n);
+            }
+        }
+        std::uint64_t sampled_bytes = 0, sampled_tokens = 0, not_compact = 0;
+        if (!sample.empty()) {
+            Batch b;
+            for (const auto& [key, n] : sample) {
+                b.add({"MEMORY", "USAGE", key, "SAMPLES", "0"});
+                b.add({"OBJECT", "ENCODING", key});
+            }
+            auto r = run(b);
+            if (!r)
+                return kFailed;
+            for (std::size_t i = 0; i < sample.size(); ++i) {
+                sampled_bytes += static_cast<std::uint64_t>(std::max(0LL, (*r)[2 * i].as_integer()));
+                sampled_tokens += static_cast<std::uint64_t>(sample[i].second);
+                const std::string& enc = (*r)[2 * i + 1].str;
+                if (enc != "listpack" && enc != "ziplist")
+                    ++not_compact;
+            }
+        }
+        long long used_memory = -1;
+        const std::string& info = (*m)[1].str;
+        if (const auto at = info.find("used_memory:"); at != std::string::npos)
+            used_memory = std::atoll(info.c_str() + at + 12);
+        long long listpack_entries = -1;
+        if ((*m)[2].elements.size() == 2)
+            listpack_entries = std::atoll((*m)[2].elements[1].str.c_str());
+
+        std::printf("scope: %s\n", domain.empty() ? "global" : domain.c_str());
+        std::printf("messages learned: spam=%lld ham=%lld\n", counts[0].as_integer(), counts[1].as_integer());
+        std::printf("buckets: %lld configured, %lld learned with, %llu in use, largest %llu tokens\n",
+                    static_cast<long long>(l.buckets), counts[2].as_integer(), static_cast<unsigned long long>(filled),
+                    static_cast<unsigned long long>(largest));
+        std::printf("tokens: %llu\n", static_cast<unsigned long long>(tokens));
+        if (sampled_tokens)
+            std::printf("bytes per token: %.1f (MEMORY USAGE of %zu buckets)\n",
+                        static_cast<double>(sampled_bytes) / static_cast<double>(sampled_tokens), sample.size());
+        if (used_memory >= 0 && tokens)
+            std::printf("Redis used_memory: %lld bytes, %.1f per token (everything in this Redis)\n", used_memory,
+                        static_cast<double>(used_memory) / static_cast<double>(tokens));
+        if (counts[2].as_integer() != 0 && counts[2].as_integer() != l.buckets)
+            std::printf("warning: learned with bayes.buckets = %lld; with %lld nothing is classified\n",
+                        counts[2].as_integer(), static_cast<long long>(l.buckets));
+        if (not_compact)
+            std::printf("warning: %llu of %zu sampled buckets are not listpacks (hash-max-listpack-entries = %lld): "
+                        "tokens cost several times more; raise bayes.buckets for a new store, or "
+                        "hash-max-listpack-entries\n",
+                        static_cast<unsigned long long>(not_compact), sample.size(), listpack_entries);
+        return kOk;
+    }
+
+    int bayes_expire(const std::string& domain)
+    {
+        const auto l = bayes::layout_of(d_cfg, domain);
+        constexpr std::int64_t kSlice = 64;
+        long long deleted = 0, kept = 0;
+        for (std::int64_t first = 0; first < l.buckets; first += kSlice) {
+            std::vector<std::int64_t> buckets;
+            for (std::int64_t i = first; i < std::min(l.buckets, first + kSlice); ++i)
+                buckets.push_back(i);
+            Batch b;
+            bayes::add_expire(d_keys, l, buckets, bayes::today(), d_cfg.bayes_expire_days, d_cfg.bayes_expire_max_count,
+                              b);
+            auto r = run(b);
+            if (!r)
+                return kFailed;
+            for (const auto& reply : *r)
+                if (reply.elements.size() == 2) {
+                    deleted += reply.elements[0].as_integer();
+                    kept += reply.elements[1].as_integer();
+                }
+        }
+        std::printf("expired %lld tokens (last learned %lld or more days ago, counted at most %lld times); %lld kept\n",
+                    deleted, static_cast<long long>(d_cfg.bayes_expire_days),
+                    static_cast<long long>(d_cfg.bayes_expire_max_count), kept);
+        return kOk;
+    }
+
   private:
     const Config& d_cfg;
     Store d_store;
     Keys d_keys;
 };
 
-int dispatch(const Config& cfg, const std::vector<std::string>& a)
+// "--domain D" anywhere in `a` from `from` on, taken out; "" when absent.
+std::optional<std::string> take_domain(std::vector<std::string>& a, std::size_t from)
+{
+    std::string domain;
+    for (std::size_t i = from; i < a.size();) {
+        if (a[i] != "--domain") {
+            ++i;
+            continue;
+        }
+        if (i + 1 >= a.size())
+            return std::nullopt;
+        domain = lowercase(a[i + 1]);
+        if (domain.starts_with('@'))
+            domain.erase(0, 1);
+        a.erase(a.begin() + static_cast<std::ptrdiff_t>(i), a.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+        if (domain.empty() || domain.find_first_of("{}@ \t") != std::string::npos)
+            return std::nullopt;
+    }
+    return domain;
+}
+
+int dispatch(const Config& cfg, std::vector<std::string> a)
 {
     Ctl ctl(cfg);
+    if (!a.empty() && (a[0] == "learn" || a[0] == "forget" || a[0] == "bayes")) {
+        const auto domain = take_domain(a, 1);
+        if (!domain)
+            return fail_usage("--domain needs a domain name");
+        if (a[0] == "bayes") {
+            if (a.size() == 2 && a[1] == "stats")
+                return ctl.bayes_stats(*domain);
+            if (a.size() == 2 && a[1] == "expire")
+                return ctl.bayes_expire(*domain);
+            return fail_usage("bayes: expected stats or expire");
+        }
+        bayes::LearnClass c = bayes::LearnClass::forget;
+        std::size_t paths = 1;
+        if (a[0] == "learn") {
+            if (a.size() < 2 || (a[1] != "--spam" && a[1] != "--ham"))
+                return fail_usage("learn needs --spam or --ham first");
+            c = a[1] == "--spam" ? bayes::LearnClass::spam : bayes::LearnClass::ham;
+            paths = 2;
+        }
+        if (a.size() <= paths)
+            return fail_usage(a[0] + " needs at least one file, directory, mbox or Maildir");
+        return ctl.learn(c, *domain, {a.begin() + static_cast<std::ptrdiff_t>(paths), a.end()});
+    }
     const auto n = a.size();
     if (n >= 1 && a[0] == "list") {
         if (n >= 2 && (a[1] == "add" || a[1] == "del")) {

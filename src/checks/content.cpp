@@ -31,6 +31,7 @@
 // SETTINGS
 //   content.enabled, rules.enabled, limits.skip_body and the limits.mime_*,
 //   line_bytes, part_headers, *_scan_bytes settings.
+#include "checks/content.hpp"
 #include "checks/check.hpp"
 #include "config/config.hpp"
 #include "engine/runtime.hpp"
@@ -83,7 +84,9 @@ const DefectSymbol kDefectSymbols[] = {
     {&mime::Defects::eight_bit_headers, "RAMPART_MIME_RAW_HEADER_BYTES", 0.5, "8-bit bytes in part headers"},
 };
 
-mime::Limits limits_of(const Config& cfg)
+} // namespace
+
+mime::Limits content_limits(const Config& cfg)
 {
     mime::Limits l;
     l.depth = static_cast<std::size_t>(cfg.limits_mime_depth);
@@ -95,13 +98,15 @@ mime::Limits limits_of(const Config& cfg)
     return l;
 }
 
+namespace {
+
 bool rules_on(const Context& ctx) { return ctx.cfg.rules_enabled && ctx.rt.rules != nullptr; }
 
 // The parse and the rule scan of the message, begun with its header fields.
 void start(Context& ctx)
 {
     Transaction& tx = ctx.tx;
-    tx.mime = std::make_shared<mime::Parser>(limits_of(ctx.cfg));
+    tx.mime = std::make_shared<mime::Parser>(content_limits(ctx.cfg));
     if (rules_on(ctx)) {
         tx.rules = std::make_shared<rules::RuleScan>(ctx.rt.rules);
         tx.mime->on_text([scan = tx.rules](std::string_view text) { scan->body(text); });

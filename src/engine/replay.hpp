@@ -35,12 +35,14 @@ StoredMessage split_message(std::string_view raw);
 // Configuration text (TOML) for replays: the checks that need Redis off,
 // and every category tagged, so that each Outcome carries the category
 // and the symbols in its headers. More settings may follow it, but not
-// its [lists], [ratelimit], [reputation] or [action] tables.
+// its [lists], [ratelimit], [reputation], [bayes] or [action] tables.
 inline constexpr std::string_view kReplayConfig = R"([lists]
 enabled = false
 [ratelimit]
 enabled = false
 [reputation]
+enabled = false
+[bayes]
 enabled = false
 [action]
 clean = "tag"
