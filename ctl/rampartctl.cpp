@@ -8,6 +8,7 @@
 //   rampartctl [-c FILE] learn --spam|--ham [--domain DOMAIN] PATH...
 //   rampartctl [-c FILE] forget [--domain DOMAIN] PATH...
 //   rampartctl [-c FILE] bayes stats|expire [--domain DOMAIN]
+//   rampartctl [-c FILE] bayes classify [--domain DOMAIN] PATH...
 // DESCRIPTION
 //   Reads the same configuration file as rampart-milter to find Redis and
 //   the key prefix, so that what it shows and changes is what the fleet
@@ -65,6 +66,8 @@ void usage(FILE* out)
                "      messages learned, tokens, bytes per token, bucket encodings\n"
                "  bayes expire [--domain DOMAIN]\n"
                "      delete rare stale tokens in every bucket now\n"
+               "  bayes classify [--domain DOMAIN] PATH...\n"
+               "      print each message's spam probability, tokens combined and name\n"
                "\n"
                "  -c, --config FILE   configuration file (default /etc/rampart/rampart.conf)\n"
                "  -h, --help          this help;  --version  the version\n"
@@ -412,6 +415,70 @@ class Ctl {
         return kOk;
     }
 
+    // The spam probability of every message under `paths`, one line each.
+    int bayes_classify(const std::string& domain, const std::vector<std::string>& paths)
+    {
+        const auto global = bayes::layout_of(d_cfg);
+        const bayes::ClassifierSettings cs{d_cfg.bayes_strength, d_cfg.bayes_prior, d_cfg.bayes_min_token_strength,
+                                           static_cast<std::size_t>(d_cfg.bayes_max_tokens)};
+        bool redis_failed = false, warned = false;
+        std::vector<MailboxError> errors;
+        for (const auto& path : paths) {
+            read_mailbox(
+                path,
+                [&](const std::string& source, std::string_view raw) {
+                    const auto t = bayes::stored_tokens(d_cfg, raw);
+                    Batch b;
+                    bayes::add_read(d_keys, global, t.tokens, b);
+                    if (!domain.empty())
+                        bayes::add_read(d_keys, bayes::layout_of(d_cfg, domain), t.tokens, b);
+                    const auto r = run(b);
+                    if (!r) {
+                        redis_failed = true;
+                        return false;
+                    }
+                    const std::size_t n = bayes::read_commands(global, t.tokens);
+                    auto st =
+                        bayes::parse_read(std::span<const Reply>(*r).first(std::min(n, r->size())), global, t.tokens);
+                    if (st && !domain.empty())
+                        if (const auto d = bayes::parse_read(std::span<const Reply>(*r).subspan(n),
+                                                             bayes::layout_of(d_cfg, domain), t.tokens)) {
+                            st->spam += d->spam;
+                            st->ham += d->ham;
+                            for (std::size_t i = 0; i < t.tokens.size(); ++i) {
+                                st->counts[i].spam += d->counts[i].spam;
+                                st->counts[i].ham += d->counts[i].ham;
+                            }
+                        }
+                    if (!st) {
+                        std::fprintf(stderr, "rampartctl: unexpected reply from Redis\n");
+                        redis_failed = true;
+                        return false;
+                    }
+                    if (!warned && (st->spam < static_cast<std::uint64_t>(d_cfg.bayes_min_spam) ||
+                                    st->ham < static_cast<std::uint64_t>(d_cfg.bayes_min_ham))) {
+                        std::fprintf(
+                            stderr,
+                            "rampartctl: only %llu spam and %llu ham learned (bayes.min_spam %lld, "
+                            "bayes.min_ham %lld): the milter classifies nothing yet\n",
+                            static_cast<unsigned long long>(st->spam), static_cast<unsigned long long>(st->ham),
+                            static_cast<long long>(d_cfg.bayes_min_spam), static_cast<long long>(d_cfg.bayes_min_ham));
+                        warned = true;
+                    }
+                    const auto c = bayes::classify(st->counts, st->spam, st->ham, cs);
+                    std::printf("%.9f %zu %s\n", c ? c->probability : 0.5, c ? c->tokens : 0,
+                                printable(source).c_str());
+                    return true;
+                },
+                errors);
+            if (redis_failed)
+                break;
+        }
+        for (const auto& e : errors)
+            std::fprintf(stderr, "rampartctl: %s: %s\n", printable(e.path).c_str(), e.message.c_str());
+        return redis_failed || !errors.empty() ? kFailed : kOk;
+    }
+
     int bayes_expire(const std::string& domain)
     {
         const auto l = bayes::layout_of(d_cfg, domain);
@@ -478,7 +545,9 @@ int dispatch(const Config& cfg, std::vector<std::string> a)
                 return ctl.bayes_stats(*domain);
             if (a.size() == 2 && a[1] == "expire")
                 return ctl.bayes_expire(*domain);
-            return fail_usage("bayes: expected stats or expire");
+            if (a.size() >= 3 && a[1] == "classify")
+                return ctl.bayes_classify(*domain, {a.begin() + 2, a.end()});
+            return fail_usage("bayes: expected stats, expire or classify PATH...");
         }
         bayes::LearnClass c = bayes::LearnClass::forget;
         std::size_t paths = 1;
