@@ -5,7 +5,8 @@
 //   in the fleet's statistics (bayes/token_store.hpp) and combined
 //   (bayes/classifier.hpp) into a spam probability p. Once at least
 //   bayes.min_spam spam and bayes.min_ham ham messages were learned:
-//     RAMPART_BAYES_SPAM = spam_score * (p - spam_threshold) / (1 - spam_threshold)  when p >= spam_threshold
+//     RAMPART_BAYES_SPAM = spam_score * min(1, (p - spam_threshold) / (spam_full - spam_threshold))
+//                                                                                 when p > spam_threshold
 //     RAMPART_BAYES_HAM  = -ham_score * (ham_threshold - p) / ham_threshold          when p <= ham_threshold
 //   With bayes.per_domain, a message whose recipients all share one domain
 //   is classified with that domain's statistics added to the global ones.
@@ -35,6 +36,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace rampart {
@@ -54,6 +56,13 @@ std::string common_domain(const std::vector<std::string>& rcpts)
         domain = d;
     }
     return domain;
+}
+
+// Rises linearly from 0 at spam_threshold to spam_score at spam_full.
+double spam_score(const Config& cfg, double p)
+{
+    const double span = cfg.bayes_spam_full - cfg.bayes_spam_threshold;
+    return cfg.bayes_spam_score * (span > 0 ? std::min(1.0, (p - cfg.bayes_spam_threshold) / span) : 1.0);
 }
 
 class BayesCheck final : public Check {
@@ -117,10 +126,8 @@ class BayesCheck final : public Check {
             return;
         const double p = c->probability;
         const auto detail = fmt::format("p={:.4f} tokens={}", p, c->tokens);
-        if (p >= cfg.bayes_spam_threshold && cfg.bayes_spam_threshold < 1)
-            ctx.tx.card.add(std::string(kSpamSymbol),
-                            cfg.bayes_spam_score * (p - cfg.bayes_spam_threshold) / (1 - cfg.bayes_spam_threshold),
-                            detail);
+        if (p > cfg.bayes_spam_threshold)
+            ctx.tx.card.add(std::string(kSpamSymbol), spam_score(cfg, p), detail);
         else if (p <= cfg.bayes_ham_threshold && cfg.bayes_ham_threshold > 0)
             ctx.tx.card.add(std::string(kHamSymbol),
                             -cfg.bayes_ham_score * (cfg.bayes_ham_threshold - p) / cfg.bayes_ham_threshold, detail);

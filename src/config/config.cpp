@@ -242,6 +242,8 @@ LoadedConfig finish(Loader& ld, const toml::value& root)
     }
     if (ld.errors.empty() && cfg->category_confirmed_spam_score <= cfg->category_spam_score)
         ld.errors.push_back({ld.file, 0, "category.confirmed_spam_score must be above category.spam_score"});
+    if (ld.errors.empty() && cfg->bayes_spam_full <= cfg->bayes_spam_threshold)
+        ld.errors.push_back({ld.file, 0, "bayes.spam_full must be above bayes.spam_threshold"});
     if (!ld.errors.empty()) {
         std::stable_sort(ld.errors.begin(), ld.errors.end(),
                          [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });

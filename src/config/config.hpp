@@ -108,6 +108,7 @@ struct Config {
     double bayes_min_token_strength = 0;
     std::int64_t bayes_max_tokens = 0;
     double bayes_spam_threshold = 0;
+    double bayes_spam_full = 0;
     double bayes_spam_score = 0;
     double bayes_ham_threshold = 0;
     double bayes_ham_score = 0;
