@@ -13,7 +13,9 @@
 //   method: H = C(-2 ln prod f, 2n), S = C(-2 ln prod (1 - f), 2n), where C
 //   is the chi-square survival function, and the message's spam
 //   probability is (1 + H - S) / 2. It is near 1 or 0 only when many tokens
-//   agree, and near 0.5 when the evidence is thin or mixed.
+//   agree, and near 0.5 when the evidence is thin or mixed. Its nines,
+//   -log10(1 - p), are computed from ln H and ln S, so that two messages
+//   whose p both round to 1.0 still rank by how sure the verdict is.
 #pragma once
 
 #include <cstddef>
@@ -35,13 +37,23 @@ struct ClassifierSettings {
     std::size_t max_tokens = 150;
 };
 
+// The "nines" of a probability p, -log10(1 - p): 1 for 0.9, 3 for 0.999.
+// Where p rounds to 1 in a double the nines still tell messages apart.
+inline constexpr double kHalfNines = 0.30102999566398120; // of p = 0.5
+inline constexpr double kMaxNines = 300;
+
 struct Classification {
-    double probability = 0.5; // that the message is spam
-    std::size_t tokens = 0;   // how many tokens were combined
+    double probability = 0.5;  // that the message is spam
+    std::size_t tokens = 0;    // how many tokens were combined
+    double nines = kHalfNines; // -log10(1 - probability), at most kMaxNines
 };
 
 // Chi-square survival function Q(x2 | dof) for an even number of degrees of freedom.
+// Its natural logarithm, which stays finite where Q underflows, and that of
+// the distribution function 1 - Q, exact where Q rounds to 1.
 double chi2_survival(double x2, std::size_t dof);
+double log_chi2_survival(double x2, std::size_t dof);
+double log_chi2_cdf(double x2, std::size_t dof);
 
 // nullopt when no class has learned messages or no token counts.
 std::optional<Classification> classify(std::span<const TokenCounts> tokens, std::uint64_t learned_spam,

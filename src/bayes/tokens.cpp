@@ -6,6 +6,7 @@
 #include "util/text.hpp"
 
 #include <algorithm>
+#include <array>
 #include <xxhash.h>
 
 namespace rampart::bayes {
@@ -90,6 +91,14 @@ void prefixed_words(std::string_view prefix, std::string_view text, const std::f
 
 std::string decoded(std::string_view raw) { return decode_header_value(raw).text; }
 
+// Header fields whose words are tokens of their own ("hv:NAME:word"): how a
+// message declares its format, priority and list, which bulk tools and
+// clients each write their own way.
+constexpr std::array<std::string_view, 8> kValueFields = {
+    "Content-Type", "Content-Transfer-Encoding", "Precedence", "Importance",
+    "X-Priority",   "X-MSMail-Priority",         "List-Id",    "Organization"};
+constexpr std::size_t kMaxValueBytes = 256;
+
 void header_tokens(const HeaderFields& headers, const std::function<void(std::string_view)>& each)
 {
     std::string t;
@@ -130,7 +139,45 @@ void header_tokens(const HeaderFields& headers, const std::function<void(std::st
             }
         } else if (iequals(name, "X-Mailer") || iequals(name, "User-Agent")) {
             prefixed_words("m:", value, each);
+        } else if (const auto* field = std::find_if(kValueFields.begin(), kValueFields.end(),
+                                                    [&](std::string_view f) { return iequals(name, f); });
+                   field != kValueFields.end()) {
+            std::string prefix = "hv:";
+            prefix += lowercase(*field);
+            prefix += ':';
+            prefixed_words(prefix, value.substr(0, kMaxValueBytes), each);
         }
+    }
+}
+
+// The number's bucket on a scale of powers of four: 0, 1-3, 4-15, 16-63, ...
+std::size_t quartic_bucket(std::size_t n)
+{
+    std::size_t b = 0;
+    for (; n != 0; n /= 4)
+        ++b;
+    return b;
+}
+
+// How the message is built, in coarse buckets: how much plain and HTML
+// text, hidden and tiny text, images, URLs and parts it has.
+void shape_tokens(const mime::Content& c, const std::function<void(std::string_view)>& each)
+{
+    const std::pair<std::string_view, std::size_t> shapes[] = {
+        {"x:plain", quartic_bucket(c.plain_chars)},
+        {"x:html", quartic_bucket(c.html_visible_chars)},
+        {"x:hidden", quartic_bucket(c.html_hidden_chars)},
+        {"x:tiny", quartic_bucket(c.html_tiny_chars)},
+        {"x:img", quartic_bucket(c.html_images)},
+        {"x:urls", quartic_bucket(c.urls.size())},
+        {"x:parts", std::min<std::size_t>(c.parts.size(), 16)},
+    };
+    std::string t;
+    for (const auto& [name, bucket] : shapes) {
+        t.assign(name);
+        t += ':';
+        t += std::to_string(bucket);
+        each(t);
     }
 }
 
@@ -193,8 +240,10 @@ void for_each_token(const HeaderFields& headers, const mime::Content* content, b
                     const std::function<void(std::string_view)>& each)
 {
     header_tokens(headers, each);
-    if (content)
+    if (content) {
+        shape_tokens(*content, each);
         content_tokens(*content, bigrams, each);
+    }
 }
 
 std::vector<Token> message_tokens(const HeaderFields& headers, const mime::Content* content, const TokenOptions& opt)

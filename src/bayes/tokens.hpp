@@ -16,6 +16,13 @@
 //     mid:DOMAIN      the Message-ID's right-hand side
 //     h:NAME          a header field's name (which fields a message has)
 //     m:word          a word of X-Mailer or User-Agent
+//     hv:NAME:word    a word of Content-Type, Content-Transfer-Encoding,
+//                     Precedence, Importance, X-Priority, X-MSMail-Priority,
+//                     List-Id or Organization (NAME in lower case)
+//     x:WHAT:N        the message's shape: N a bucket of the amount of plain
+//                     and HTML text, hidden and tiny text, images and URLs
+//                     (0, 1-3, 4-15, 16-63, ... as 0, 1, 2, 3, ...), or the
+//                     number of parts up to 16
 //     u:HOST          a URL host; ud:DOMAIN its last two labels
 //     p:TYPE          a part's declared content type; cs:CHARSET its charset
 //     a:TYPE, ax:EXT  an attachment's detected type and file extension

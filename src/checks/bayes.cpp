@@ -6,8 +6,13 @@
 //   (bayes/classifier.hpp) into a spam probability p. Once at least
 //   bayes.min_spam spam and bayes.min_ham ham messages were learned:
 //     RAMPART_BAYES_SPAM = spam_score * min(1, (p - spam_threshold) / (spam_full - spam_threshold))
+//                        + nines_score * clamp((nines(p) - nines(spam_full)) / (nines_full - nines(spam_full)), 0, 1)
 //                                                                                 when p > spam_threshold
-//     RAMPART_BAYES_HAM  = -ham_score * (ham_threshold - p) / ham_threshold          when p <= ham_threshold
+//   where nines(p) = -log10(1 - p) (classifier.hpp): the first term decides
+//   spam or not, the second ranks the messages that are spam for sure, so
+//   that a sweep of the threshold (and confirmed spam) finds no ties at the
+//   top.
+//     RAMPART_BAYES_HAM  = -ham_score * (ham_threshold - p) / ham_threshold          when p < ham_threshold
 //   With bayes.per_domain, a message whose recipients all share one domain
 //   is classified with that domain's statistics added to the global ones.
 //
@@ -22,9 +27,10 @@
 // REDIS KEYS
 //   PREFIX{bayes:SHARD}:tok:BUCKET, :meta, :seen:DIGEST (store/keys.hpp)
 // SYMBOLS
-//   RAMPART_BAYES_SPAM (0 .. bayes.spam_score), RAMPART_BAYES_HAM (-bayes.ham_score .. 0)
+//   RAMPART_BAYES_SPAM (0 .. bayes.spam_score + bayes.nines_score), RAMPART_BAYES_HAM (-bayes.ham_score .. 0)
 // SETTINGS
 //   bayes.* (rampart.conf(5))
+#include "checks/bayes.hpp"
 #include "bayes/classifier.hpp"
 #include "bayes/token_store.hpp"
 #include "bayes/tokens.hpp"
@@ -38,6 +44,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 
 namespace rampart {
 namespace {
@@ -58,12 +65,26 @@ std::string common_domain(const std::vector<std::string>& rcpts)
     return domain;
 }
 
-// Rises linearly from 0 at spam_threshold to spam_score at spam_full.
-double spam_score(const Config& cfg, double p)
+} // namespace
+
+double bayes_score(const Config& cfg, double p, double nines)
 {
+    if (p < cfg.bayes_ham_threshold)
+        return -cfg.bayes_ham_score * (cfg.bayes_ham_threshold - p) / cfg.bayes_ham_threshold;
+    if (p <= cfg.bayes_spam_threshold)
+        return 0;
     const double span = cfg.bayes_spam_full - cfg.bayes_spam_threshold;
-    return cfg.bayes_spam_score * (span > 0 ? std::min(1.0, (p - cfg.bayes_spam_threshold) / span) : 1.0);
+    double score = cfg.bayes_spam_score * (span > 0 ? std::min(1.0, (p - cfg.bayes_spam_threshold) / span) : 1.0);
+    if (cfg.bayes_spam_full < 1) {
+        const double full_nines = -std::log10(1 - cfg.bayes_spam_full);
+        const double nines_span = cfg.bayes_nines_full - full_nines;
+        if (nines_span > 0)
+            score += cfg.bayes_nines_score * std::clamp((nines - full_nines) / nines_span, 0.0, 1.0);
+    }
+    return score;
 }
+
+namespace {
 
 class BayesCheck final : public Check {
   public:
@@ -125,12 +146,11 @@ class BayesCheck final : public Check {
         if (!c)
             return;
         const double p = c->probability;
-        const auto detail = fmt::format("p={:.4f} tokens={}", p, c->tokens);
+        const auto detail = fmt::format("p={:.4f} nines={:.1f} tokens={}", p, c->nines, c->tokens);
         if (p > cfg.bayes_spam_threshold)
-            ctx.tx.card.add(std::string(kSpamSymbol), spam_score(cfg, p), detail);
-        else if (p <= cfg.bayes_ham_threshold && cfg.bayes_ham_threshold > 0)
-            ctx.tx.card.add(std::string(kHamSymbol),
-                            -cfg.bayes_ham_score * (cfg.bayes_ham_threshold - p) / cfg.bayes_ham_threshold, detail);
+            ctx.tx.card.add(std::string(kSpamSymbol), bayes_score(cfg, p, c->nines), detail);
+        else if (p < cfg.bayes_ham_threshold)
+            ctx.tx.card.add(std::string(kHamSymbol), bayes_score(cfg, p, c->nines), detail);
     }
 
     void record(Category, const Context& ctx, Batch& batch) const override

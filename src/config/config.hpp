@@ -110,6 +110,8 @@ struct Config {
     double bayes_spam_threshold = 0;
     double bayes_spam_full = 0;
     double bayes_spam_score = 0;
+    double bayes_nines_score = 0;
+    double bayes_nines_full = 0;
     double bayes_ham_threshold = 0;
     double bayes_ham_score = 0;
     std::int64_t bayes_ttl_s = 0;

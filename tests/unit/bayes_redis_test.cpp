@@ -185,6 +185,27 @@ TEST_CASE("bayes learn: messages and tokens are counted per class, with the day 
     CHECK(seen_ttl <= kSeenTtl);
 }
 
+TEST_CASE("bayes learn: a bucket sent more tokens than Lua's stack holds learns, reads and forgets them all")
+{
+    // One bucket, so that all of a message's 20,000 tokens go to one script
+    // call's one HMGET and HSET: past unpack()'s limit of about 8,000.
+    Bayes b(redis_config("[bayes]\nbuckets = 1\nmessage_tokens = 100000\n"));
+    std::vector<Token> many;
+    for (Token t = 1; t <= 20000; ++t)
+        many.push_back(t * 0x9E3779B97F4A7C15ULL);
+    CHECK(b.learn(many, "big", LearnClass::spam).changed);
+    auto st = b.read(many);
+    CHECK(st.spam == 1);
+    REQUIRE(st.counts.size() == many.size());
+    for (std::size_t i : {std::size_t{0}, std::size_t{7999}, std::size_t{8000}, std::size_t{19999}})
+        check_counts(st, i, 1, 0);
+    CHECK(b.command({"HLEN", b.keys.bayes_bucket("", 0, 0)}).as_integer() == 20000);
+    CHECK(b.learn(many, "big", LearnClass::forget).changed);
+    st = b.read(many);
+    check_counts(st, 19999, 0, 0);
+    CHECK(b.command({"EXISTS", b.keys.bayes_bucket("", 0, 0)}).as_integer() == 0);
+}
+
 TEST_CASE("bayes learn: the same message learned twice as the same class counts once")
 {
     Bayes b(redis_config());

@@ -6,7 +6,9 @@
 #include "bayes/stored.hpp"
 #include "bayes/token_store.hpp"
 #include "bayes/tokens.hpp"
+#include "checks/bayes.hpp"
 #include "checks/check.hpp"
+#include "config/config.hpp"
 #include "engine/runtime.hpp"
 #include "mime/content.hpp"
 
@@ -16,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,11 +32,16 @@ using namespace rampart::bayes;
 
 namespace {
 
-// Every token string of the message, in order, repeats included.
-std::vector<std::string> token_strings(const HeaderFields& headers, const mime::Content* content, bool bigrams = true)
+// Every token string of the message, in order, repeats included; the
+// shape tokens ("x:") only when asked for.
+std::vector<std::string> token_strings(const HeaderFields& headers, const mime::Content* content, bool bigrams = true,
+                                       bool shapes = false)
 {
     std::vector<std::string> out;
-    for_each_token(headers, content, bigrams, [&](std::string_view s) { out.emplace_back(s); });
+    for_each_token(headers, content, bigrams, [&](std::string_view s) {
+        if (shapes || !s.starts_with("x:"))
+            out.emplace_back(s);
+    });
     return out;
 }
 
@@ -210,14 +218,48 @@ TEST_CASE("bayes tokens: parts by declared type and charset; attachments by dete
     CHECK_FALSE(has(tokens, "a:png")); // not an attachment
 }
 
+TEST_CASE("bayes tokens: the message's shape in buckets of powers of four, parts counted up to 16")
+{
+    mime::Content c;
+    c.plain_chars = 100; // 16..63 is 3, 64..255 is 4
+    c.html_visible_chars = 3;
+    c.html_hidden_chars = 4;
+    c.html_tiny_chars = 0;
+    c.html_images = 63;
+    c.urls.resize(64);
+    c.parts.resize(40);
+    std::vector<std::string> shapes;
+    for (const auto& t : token_strings({}, &c, false, true))
+        if (t.starts_with("x:"))
+            shapes.push_back(t);
+    CHECK(joined(shapes) == "x:plain:4|x:html:1|x:hidden:2|x:tiny:0|x:img:3|x:urls:4|x:parts:16");
+}
+
+TEST_CASE("bayes tokens: words of the format, priority and list fields, by field name")
+{
+    const HeaderFields h = {{"Content-Type", "text/html; charset=\"windows-1252\""},
+                            {"X-Priority", "1 (Highest)"},
+                            {"precedence", "bulk"},
+                            {"List-Id", "Users <users.lists.example.org>"},
+                            {"X-Other", "not read"}};
+    CHECK(joined(token_strings(h, nullptr)) ==
+          "h:content-type|hv:content-type:text|hv:content-type:html|hv:content-type:charset|"
+          "hv:content-type:windows-1252|h:x-priority|hv:x-priority:highest|h:precedence|hv:precedence:bulk|"
+          "h:list-id|hv:list-id:users|hv:list-id:users|hv:list-id:lists|hv:list-id:example|hv:list-id:org|"
+          "h:x-other");
+}
+
 TEST_CASE("bayes tokens: each token once, in the order first found; at most max_tokens, the first ones")
 {
     mime::Content c;
     c.text = "spam eggs spam ham eggs spam";
     const HeaderFields h = {{"Subject", "spam"}};
     const auto all = message_tokens(h, &c, {1000, false});
-    const std::vector<Token> want = {hash_token("h:subject"), hash_token("s:spam"), hash_token("spam"),
-                                     hash_token("eggs"), hash_token("ham")};
+    std::vector<Token> want = {hash_token("h:subject"), hash_token("s:spam")};
+    for (const char* shape : {"plain", "html", "hidden", "tiny", "img", "urls", "parts"})
+        want.push_back(hash_token(std::string("x:") + shape + ":0"));
+    for (const char* word : {"spam", "eggs", "ham"})
+        want.push_back(hash_token(word));
     CHECK(all == want);
     const auto capped = message_tokens(h, &c, {3, false});
     CHECK(capped == std::vector<Token>(want.begin(), want.begin() + 3));
@@ -251,8 +293,13 @@ TEST_CASE("bayes tokens: a stored message gives the tokens of its headers and, w
     const auto off = stored_tokens(
         *test::config("[content]\nenabled = false\n[bayes]\nmessage_tokens = 1000\nbigrams = true\n"), raw);
     CHECK(has(off.tokens, "s:cheap"));
+    CHECK(has(off.tokens, "hv:content-type:plain"));
     CHECK_FALSE(has(off.tokens, "visit"));
-    CHECK(off.tokens.size() == 6); // h:received not among them
+    CHECK_FALSE(has(off.tokens, "x:parts:1")); // the shape is the body's
+    // h:subject, s:cheap, s:pills, h:message-id, mid:example.net, h:content-type and
+    // hv:content-type: text, plain, charset, utf-8; h:received not among them.
+    CHECK(off.tokens.size() == 10);
+    CHECK(has(on.tokens, "x:parts:1"));
 }
 
 TEST_CASE("bayes chi2_survival: known values of the chi-square survival function")
@@ -286,6 +333,30 @@ TEST_CASE("bayes chi2_survival: known values of the chi-square survival function
     CHECK(std::abs(tail / 1.0454640385979657e-22 - 1) < 1e-6);
     CHECK(chi2_survival(3000, 300) == 0.0); // 1.8e-439 underflows
     CHECK(chi2_survival(1e-9, 300) <= 1.0);
+}
+
+TEST_CASE("bayes log_chi2_cdf: 1 - Q, exact where Q rounds to 1")
+{
+    struct Case {
+        double x2;
+        std::size_t dof;
+    };
+    // Where Q is far from 1 both ways agree.
+    for (const Case c : {Case{2, 2}, Case{10, 4}, Case{50, 20}, Case{300, 100}, Case{9, 10}}) {
+        CAPTURE(c.x2);
+        CAPTURE(c.dof);
+        CHECK(std::abs(std::exp(log_chi2_cdf(c.x2, c.dof)) - (1 - chi2_survival(c.x2, c.dof))) < 1e-12);
+    }
+    // dof 2: 1 - Q = 1 - exp(-x/2), so ln(1 - Q) ~ ln(x/2) for a small x.
+    CHECK(std::abs(log_chi2_cdf(1e-20, 2) - std::log(0.5e-20)) < 1e-9);
+    // dof 4: 1 - Q = 1 - exp(-m)(1 + m) ~ m^2 / 2.
+    CHECK(std::abs(log_chi2_cdf(2e-10, 4) - std::log(0.5e-20)) < 1e-6);
+    // Deep in the tail, where 1 - Q is below a double's epsilon: finite and falling with x.
+    const double a = log_chi2_cdf(1.0, 300), b = log_chi2_cdf(0.5, 300);
+    CHECK(std::isfinite(a));
+    CHECK(a < -700);
+    CHECK(b < a);
+    CHECK(log_chi2_cdf(0, 10) == -std::numeric_limits<double>::infinity());
 }
 
 TEST_CASE("bayes classify: one token gives its Robinson f(w), with the strength and prior of the settings")
@@ -387,6 +458,37 @@ TEST_CASE("bayes classify: many spammy tokens give nearly 1, hammy nearly 0, mix
     REQUIRE(r);
     CHECK(r->probability > 0.5);
     CHECK(r->probability < 0.9);
+}
+
+TEST_CASE("bayes classify: the nines, -log10(1 - p), keep ranking where p rounds to 1")
+{
+    const ClassifierSettings s{1.0, 0.5, 0.1, 150};
+    // Where p is not near 1 the nines are those of p itself.
+    const std::vector<TokenCounts> thin(2, TokenCounts{2, 1});
+    auto r = classify(thin, 50, 50, s);
+    REQUIRE(r);
+    CHECK(std::abs(r->nines - -std::log10(1 - r->probability)) < 1e-6);
+    r = classify(std::span<const TokenCounts>(), 50, 50, s);
+    REQUIRE(r);
+    CHECK(std::abs(r->nines - kHalfNines) < 1e-12);
+    // Past what a double tells from 1, more agreeing tokens still mean more nines.
+    double last = 0;
+    for (std::size_t n : {20, 40, 80, 150}) {
+        CAPTURE(n);
+        const std::vector<TokenCounts> spammy(n, TokenCounts{40, 0});
+        r = classify(spammy, 50, 50, s);
+        REQUIRE(r);
+        CHECK(r->probability == 1.0);
+        CHECK(r->nines > 16);
+        CHECK(r->nines > last);
+        CHECK(r->nines <= kMaxNines);
+        last = r->nines;
+    }
+    // Hammy messages have (nearly) no nines.
+    const std::vector<TokenCounts> hammy(40, TokenCounts{0, 40});
+    r = classify(hammy, 50, 50, s);
+    REQUIRE(r);
+    CHECK(r->nines < 1e-9);
 }
 
 TEST_CASE("bayes classify: nothing to say before both classes have learned messages")
@@ -531,8 +633,8 @@ struct Decided {
 };
 
 // The symbols' thresholds and scores, unless a test gives its own.
-const std::string kScores =
-    "spam_threshold = 0.9\nspam_full = 1.0\nspam_score = 5.0\nham_threshold = 0.1\nham_score = 3.0\n";
+const std::string kScores = "spam_threshold = 0.9\nspam_full = 1.0\nspam_score = 5.0\nnines_score = 0.0\n"
+                            "ham_threshold = 0.1\nham_score = 3.0\n";
 
 Decided decide(const std::string& cfg_text, Transaction& tx, const std::string& counts,
                const std::vector<std::string>& meta, const std::string& scores = kScores)
@@ -598,9 +700,11 @@ TEST_CASE("bayes check: the spam symbol rises from spam_threshold to spam_full, 
         CHECK(d.symbols[0].name == "RAMPART_BAYES_SPAM");
         CHECK(std::abs(d.symbols[0].score - 5.0 * (p - 0.9) / 0.1) < 1e-9);
         CHECK(d.symbols[0].detail.starts_with("p="));
+        CHECK(d.symbols[0].detail.find(" nines=") != std::string::npos);
         CHECK(d.symbols[0].detail.ends_with(" tokens=" + std::to_string(tx.bayes_tokens.size())));
     }
-    const std::string early_full = "spam_threshold = 0.5\nspam_full = 0.9\nspam_score = 10.0\nham_threshold = 0.1\n";
+    const std::string early_full =
+        "spam_threshold = 0.5\nspam_full = 0.9\nspam_score = 10.0\nnines_score = 0.0\nham_threshold = 0.1\n";
     {
         Transaction tx = spammy_tx(); // p = 0.74, between threshold and full: part of the score
         const auto d = decide("", tx, "2:1:1", meta, early_full);
@@ -633,6 +737,66 @@ TEST_CASE("bayes check: the spam symbol rises from spam_threshold to spam_full, 
         CHECK(decide("", tx, "5:5:1", meta).symbols.empty());
         Transaction at = spammy_tx();
         CHECK(decide("", at, "5:5:1", meta, early_full).symbols.empty());
+    }
+}
+
+TEST_CASE("bayes score: a ramp from spam_threshold to spam_full, then the nines up to nines_full; the ham ramp")
+{
+    const auto cfg = test::config("[bayes]\nspam_threshold = 0.45\nspam_full = 0.55\nspam_score = 10.0\n"
+                                  "nines_score = 4.0\nnines_full = 8.0\nham_threshold = 0.1\nham_score = 3.0\n");
+    const double full_nines = -std::log10(1 - 0.55);
+    struct Case {
+        double p, nines, want;
+    };
+    const Case cases[] = {
+        {0.45, -std::log10(0.55), 0.0},                                    // at spam_threshold: nothing
+        {0.5, kHalfNines, 5.0},                                            // half way up the ramp
+        {0.55, full_nines, 10.0},                                          // spam_full: all of spam_score
+        {0.99, 2.0, 10.0 + 4.0 * (2.0 - full_nines) / (8.0 - full_nines)}, // the nines add
+        {1.0, 8.0, 14.0},                                                  // nines_full: all of both
+        {1.0, 40.0, 14.0},                                                 // no more past it
+        {0.3, -std::log10(0.7), 0.0},                                      // between the thresholds
+        {0.1, -std::log10(0.9), 0.0},                                      // at ham_threshold: nothing
+        {0.05, -std::log10(0.95), -1.5},                                   // half way down
+        {0.0, 0.0, -3.0},                                                  // all of ham_score
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.p);
+        CAPTURE(c.nines);
+        const double got = bayes_score(*cfg, c.p, c.nines);
+        CHECK_MESSAGE(std::abs(got - c.want) < 1e-9, "got ", got, " want ", c.want);
+    }
+    // With spam_full at 1 the ramp is all there is.
+    const auto ramp_only = test::config("[bayes]\nspam_threshold = 0.5\nspam_full = 1.0\nspam_score = 10.0\n"
+                                        "nines_score = 4.0\n");
+    CHECK(bayes_score(*ramp_only, 1.0, 300.0) == 10.0);
+    CHECK(std::abs(bayes_score(*ramp_only, 0.75, 0.6) - 5.0) < 1e-9);
+}
+
+TEST_CASE("bayes settings: the thresholds and the nines must be in order")
+{
+    struct Case {
+        std::string text, error; // error "" when the configuration loads
+    };
+    const Case cases[] = {
+        {"spam_threshold = 0.45\nspam_full = 0.55\nham_threshold = 0.1\n", ""},
+        {"spam_threshold = 0.3\nspam_full = 0.4\nham_threshold = 0.4\n", "ham_threshold must not be above"},
+        {"spam_threshold = 0.5\nspam_full = 0.5\n", "spam_full must be above"},
+        {"spam_full = 0.999\nnines_full = 2.5\n", "nines_full must be above the nines of bayes.spam_full (3)"},
+        {"spam_full = 0.999\nnines_full = 3.5\n", ""},
+        {"spam_full = 1.0\nnines_full = 0.5\n", ""}, // no nines part: nothing to order
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.text);
+        const auto parsed = parse_config("[bayes]\n" + c.text, "test.conf");
+        if (c.error.empty()) {
+            CHECK(parsed.config);
+        } else {
+            REQUIRE_FALSE(parsed.config);
+            REQUIRE_FALSE(parsed.errors.empty());
+            CHECK_MESSAGE(parsed.errors.front().message.find(c.error) != std::string::npos, "got ",
+                          parsed.errors.front().message);
+        }
     }
 }
 

@@ -18,6 +18,25 @@
 -- token learned gets DAY = ARGV[4], for the expiry of rare stale tokens.
 -- Returns {changed, previous}: changed 1 when counts moved, 0 when not;
 -- previous the class it was learned as before ("" when none).
+--
+-- unpack() is bounded by Lua's stack (about 8000 values), and a bucket
+-- may be sent more tokens than that: every call with a list of fields is
+-- made in slices of at most SLICE.
+local SLICE = 1000
+local function hmget(key, fields)
+  local values = {}
+  for i = 1, #fields, SLICE do
+    local part = redis.call('HMGET', key, unpack(fields, i, math.min(#fields, i + SLICE - 1)))
+    for j = 1, #part do values[i + j - 1] = part[j] end
+  end
+  return values
+end
+local function each_slice(command, key, args, step)
+  for i = 1, #args, step do
+    redis.call(command, key, unpack(args, i, math.min(#args, i + step - 1)))
+  end
+end
+
 local prev = redis.call('GET', KEYS[1]) or ''
 local class = ARGV[1]
 if class == prev or (class == 'forget' and prev == '') then
@@ -33,7 +52,7 @@ for k = 3, #KEYS do
   local fields = {}
   for j = 1, n do fields[j] = ARGV[a + j] end
   a = a + n + 1
-  local values = redis.call('HMGET', KEYS[k], unpack(fields))
+  local values = hmget(KEYS[k], fields)
   local set, del = {}, {}
   for j = 1, n do
     local s, h = 0, 0
@@ -49,9 +68,9 @@ for k = 3, #KEYS do
       set[#set + 1] = s .. ':' .. h .. ':' .. day
     end
   end
-  if #del > 0 then redis.call('HDEL', KEYS[k], unpack(del)) end
+  each_slice('HDEL', KEYS[k], del, SLICE)
   if #set > 0 then
-    redis.call('HSET', KEYS[k], unpack(set))
+    each_slice('HSET', KEYS[k], set, 2 * SLICE) -- field, value pairs
     redis.call('EXPIRE', KEYS[k], ttl)
   end
 end

@@ -6,13 +6,19 @@
 -- Keys touched: KEYS only, read only.
 -- Returns one value per token field, in order: "SPAM:HAM:DAY", or nil for
 -- a token never learned.
+--
+-- unpack() is bounded by Lua's stack (about 8000 values), and a bucket
+-- may be asked for more tokens than that: HMGET is sent in slices.
+local SLICE = 1000
 local out, a = {}, 1
 for k = 1, #KEYS do
   local n = tonumber(ARGV[a])
   local fields = {}
   for j = 1, n do fields[j] = ARGV[a + j] end
   a = a + n + 1
-  local values = redis.call('HMGET', KEYS[k], unpack(fields))
-  for j = 1, n do out[#out + 1] = values[j] end
+  for i = 1, n, SLICE do
+    local values = redis.call('HMGET', KEYS[k], unpack(fields, i, math.min(n, i + SLICE - 1)))
+    for j = 1, #values do out[#out + 1] = values[j] end
+  end
 end
 return out
