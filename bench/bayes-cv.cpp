@@ -29,7 +29,6 @@
 #include "checks/address_field.hpp"
 #include "checks/bayes.hpp"
 #include "engine/replay.hpp"
-#include "ruleset/ruleset.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
 
@@ -45,14 +44,6 @@
 using namespace rampart;
 
 namespace {
-
-std::string slurp(const std::filesystem::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 struct Message {
     std::string group, klass, path, symbols;
@@ -139,22 +130,13 @@ int main(int argc, char** argv)
     const std::string conf = configuration(sets, args.size() > 2 ? args[2] : "rules");
     if (conf.empty())
         return usage();
-    auto parsed = parse_config(conf, "bayes-cv");
-    if (!parsed.config) {
-        std::fprintf(stderr, "%s\n", parsed.errors.front().to_string().c_str());
+    std::vector<std::string> errors;
+    const auto rt = replay_runtime(conf, "bayes-cv", errors);
+    for (const auto& e : errors)
+        std::fprintf(stderr, "%s\n", e.c_str());
+    if (!rt)
         return 1;
-    }
-    auto loaded = load_rules(*parsed.config);
-    for (const auto& e : loaded.errors)
-        std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    if (!loaded.errors.empty())
-        return 1;
-    const auto& cfg = parsed.config;
-    // No Redis check is on: the Store is never used, and the lists are not polled.
-    auto store = std::make_shared<Store>(*cfg);
-    auto lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix), std::chrono::milliseconds(1000));
-    auto rt = std::make_shared<const Runtime>(
-        Runtime{cfg, store, lists, Keys(cfg->redis_prefix), std::make_shared<LimitCache>(), loaded.ruleset});
+    const auto& cfg = rt->config;
 
     std::vector<Message> messages;
     std::ifstream split(args[0]);
@@ -174,7 +156,7 @@ int main(int argc, char** argv)
             ++missing;
             continue;
         }
-        const std::string raw = slurp(file);
+        const std::string raw = read_stored(file);
         Session s(rt);
         if (const auto out = play(s, split_message(raw), 65536))
             for (const auto& e : out->edits)

@@ -13,7 +13,6 @@
 //   top Received field. With --each, also one line per message: its path,
 //   category and symbols. This measures; it changes nothing.
 #include "engine/replay.hpp"
-#include "ruleset/ruleset.hpp"
 #include "util/log.hpp"
 
 #include <fmt/format.h>
@@ -29,14 +28,6 @@
 using namespace rampart;
 
 namespace {
-
-std::string slurp(const std::filesystem::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 struct Counts {
     std::size_t messages = 0;
@@ -59,22 +50,13 @@ int main(int argc, char** argv)
         return 2;
     }
     const std::string rules_dir = argc > 3 ? argv[3] : "rules";
-    auto parsed = parse_config(fmt::format("{}[rules]\nshipped = \"{}\"\n", kReplayConfig, rules_dir), "symbol-hits");
-    if (!parsed.config) {
-        std::fprintf(stderr, "%s\n", parsed.errors.front().to_string().c_str());
+    std::vector<std::string> errors;
+    const auto rt =
+        replay_runtime(fmt::format("{}[rules]\nshipped = \"{}\"\n", kReplayConfig, rules_dir), "symbol-hits", errors);
+    for (const auto& e : errors)
+        std::fprintf(stderr, "%s\n", e.c_str());
+    if (!rt)
         return 1;
-    }
-    auto loaded = load_rules(*parsed.config);
-    for (const auto& e : loaded.errors)
-        std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    if (!loaded.errors.empty())
-        return 1;
-    // No Redis check is on: the Store is never used, and the lists are not polled.
-    const auto& cfg = parsed.config;
-    auto store = std::make_shared<Store>(*cfg);
-    auto lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix), std::chrono::milliseconds(1000));
-    auto rt = std::make_shared<const Runtime>(
-        Runtime{cfg, store, lists, Keys(cfg->redis_prefix), std::make_shared<LimitCache>(), loaded.ruleset});
 
     std::map<std::string, Counts> by_class;
     std::ifstream split(argv[1]);
@@ -92,7 +74,7 @@ int main(int argc, char** argv)
             ++missing;
             continue;
         }
-        const StoredMessage m = split_message(slurp(file));
+        const StoredMessage m = split_message(read_stored(file));
         Session s(rt);
         const auto start = std::chrono::steady_clock::now();
         const auto out = play(s, m, 65536);

@@ -1,9 +1,12 @@
 #include "engine/replay.hpp"
 
 #include "checks/date.hpp"
+#include "ruleset/ruleset.hpp"
 #include "util/text.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 namespace rampart {
 namespace {
@@ -51,6 +54,35 @@ StoredMessage split_message(std::string_view raw)
     if (pos < raw.size())
         m.body.assign(raw.substr(pos));
     return m;
+}
+
+std::shared_ptr<const Runtime> replay_runtime(const std::string& config_text, const std::string& origin,
+                                              std::vector<std::string>& errors)
+{
+    auto parsed = parse_config(config_text, origin);
+    if (!parsed.config) {
+        for (const auto& e : parsed.errors)
+            errors.push_back(e.to_string());
+        return nullptr;
+    }
+    auto loaded = load_rules(*parsed.config);
+    for (const auto& e : loaded.errors)
+        errors.push_back(e.to_string());
+    if (!loaded.errors.empty())
+        return nullptr;
+    const auto& cfg = parsed.config;
+    auto store = std::make_shared<Store>(*cfg);
+    auto lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix), std::chrono::milliseconds(1000));
+    return std::make_shared<const Runtime>(
+        Runtime{cfg, store, lists, Keys(cfg->redis_prefix), std::make_shared<LimitCache>(), loaded.ruleset});
+}
+
+std::string read_stored(const std::filesystem::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
 }
 
 std::optional<std::chrono::system_clock::time_point> received_time(const StoredMessage& m)

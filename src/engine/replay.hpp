@@ -17,6 +17,8 @@
 #include "engine/session.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +53,16 @@ confirmed_spam = "tag"
 suspected_virus = "tag"
 confirmed_virus = "tag"
 )";
+
+// A Runtime for replays, from configuration text (kReplayConfig and more):
+// the configuration parsed and the rules it names compiled. No Redis is
+// used and the lists are not polled. nullptr when the configuration or a
+// rule is wrong, with each error, as FILE:LINE: message, in `errors`.
+std::shared_ptr<const Runtime> replay_runtime(const std::string& config_text, const std::string& origin,
+                                              std::vector<std::string>& errors);
+
+// The bytes of a stored message's file; "" when it cannot be read.
+std::string read_stored(const std::filesystem::path& p);
 
 // The date of the top Received field ("...; Tue, 10 Nov 2026 09:15:02 +0000").
 std::optional<std::chrono::system_clock::time_point> received_time(const StoredMessage& m);

@@ -24,18 +24,10 @@ struct Expectation {
     std::vector<std::string> present, absent;
 };
 
-std::string slurp(const std::filesystem::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 std::map<std::string, Expectation> read_expected(const std::filesystem::path& dir)
 {
     std::map<std::string, Expectation> out;
-    std::istringstream in(slurp(dir / "EXPECTED"));
+    std::istringstream in(read_stored(dir / "EXPECTED"));
     std::string line;
     while (std::getline(in, line)) {
         if (line.empty() || line.front() == '#')
@@ -88,7 +80,7 @@ TEST_CASE("golden messages get their expected category and symbols, however the 
         CAPTURE(file);
         const auto it = expected.find(file);
         REQUIRE_MESSAGE(it != expected.end(), file, " has no line in EXPECTED");
-        const StoredMessage m = split_message(slurp(entry.path()));
+        const StoredMessage m = split_message(read_stored(entry.path()));
         for (std::size_t chunk : {std::size_t{5}, std::size_t{65536}}) {
             CAPTURE(chunk);
             Session s(rt);
