@@ -176,6 +176,9 @@ void add_message_learn(const Config& cfg, const Keys& keys, const HeaderFields& 
     for (std::int64_t i = 0; i < cfg.bayes_expire_buckets; ++i)
         buckets.push_back(pick(random));
     add_expire(keys, global, buckets, ls.day, cfg.bayes_expire_days, cfg.bayes_expire_max_count, batch);
+    if (!scope.empty()) // a domain's statistics age like the global ones
+        add_expire(keys, layout_of(cfg, scope), buckets, ls.day, cfg.bayes_expire_days, cfg.bayes_expire_max_count,
+                   batch);
 }
 
 std::string message_digest(const HeaderFields& headers, std::span<const Token> tokens)

@@ -9,6 +9,7 @@
 #include "engine/replay.hpp"
 #include "engine/session.hpp"
 #include "helpers.hpp"
+#include "store/scripts.hpp"
 
 #include <doctest/doctest.h>
 
@@ -378,7 +379,16 @@ TEST_CASE("bayes add_message_learn: the global statistics, the scope's, and an e
     const auto t = message_tokens(h, nullptr, {});
     Batch b;
     add_message_learn(*cfg, global.keys, h, t, LearnClass::ham, "example.net", b);
-    CHECK(b.size() == 3); // one learn per statistics (one shard each), one expire
+    CHECK(b.size() == 4);        // one learn and one expiry sweep per statistics (one shard each)
+    std::set<std::string> swept; // the hash tags of the sweeps' keys
+    for (const auto& cmd : b.commands())
+        if (cmd.script == static_cast<int>(Script::bayes_expire))
+            for (std::size_t k = 0; k < static_cast<std::size_t>(cmd.nkeys); ++k) {
+                const auto open = cmd.args[k].find('{'), close = cmd.args[k].find('}');
+                REQUIRE(open < close);
+                swept.insert(cmd.args[k].substr(open + 1, close - open - 1));
+            }
+    CHECK(swept == std::set<std::string>{"bayes:0", "bayes:example.net:0"});
     const auto replies = run(global.store, b);
     const auto r = parse_learn(replies);
     REQUIRE(r);
