@@ -224,7 +224,8 @@ FieldValue parse_field_value(std::string_view raw)
 
 std::string file_name(const Param& p)
 {
-    std::string name = p.extended ? valid_utf8(p.value) : decode_header_value(p.value).text;
+    // Decoded words can still leave raw 8-bit bytes outside them: UTF-8 either way.
+    std::string name = valid_utf8(p.extended ? std::string_view(p.value) : decode_header_value(p.value).text);
     if (name.size() > kMaxFilenameBytes) {
         std::size_t cut = kMaxFilenameBytes;
         while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80)
