@@ -25,15 +25,18 @@ double log_chi2_survival(double x2, std::size_t dof)
 
 double chi2_survival(double x2, std::size_t dof) { return std::exp(log_chi2_survival(x2, dof)); }
 
-double log_chi2_cdf(double x2, std::size_t dof)
+namespace {
+
+// ln(1 - Q) given ln Q, which the caller has already: where m >= n the
+// survival is at most about one half and 1 - Q loses nothing.
+double log_chi2_cdf(double x2, std::size_t dof, double ln_q)
 {
     if (x2 <= 0)
         return -std::numeric_limits<double>::infinity();
     const double m = x2 / 2;
     const std::size_t n = dof / 2;
-    // Where m >= n the survival is at most about one half: 1 - Q loses nothing.
     if (m >= static_cast<double>(n))
-        return std::log1p(-std::exp(log_chi2_survival(x2, dof)));
+        return std::log1p(-std::exp(ln_q));
     // Else 1 - Q = exp(-m) * sum_{i >= n} m^i / i!, the series' tail summed
     // from its largest term down, in logarithms.
     double log_term = static_cast<double>(n) * std::log(m) - std::lgamma(static_cast<double>(n) + 1);
@@ -44,6 +47,10 @@ double log_chi2_cdf(double x2, std::size_t dof)
     }
     return std::min(0.0, -m + log_sum);
 }
+
+} // namespace
+
+double log_chi2_cdf(double x2, std::size_t dof) { return log_chi2_cdf(x2, dof, log_chi2_survival(x2, dof)); }
 
 std::optional<Classification> classify(std::span<const TokenCounts> tokens, std::uint64_t learned_spam,
                                        std::uint64_t learned_ham, const ClassifierSettings& s)
@@ -80,7 +87,7 @@ std::optional<Classification> classify(std::span<const TokenCounts> tokens, std:
     const double ln_s = log_chi2_survival(-2 * ln_1f, 2 * f.size());
     // 1 - p = ((1 - H) + S) / 2, with ln(1 - H) from the distribution
     // function itself, so that it keeps its digits where p rounds to 1.
-    const double ln_1h = log_chi2_cdf(-2 * ln_f, 2 * f.size());
+    const double ln_1h = log_chi2_cdf(-2 * ln_f, 2 * f.size(), ln_h);
     const double hi = std::max(ln_1h, ln_s), lo = std::min(ln_1h, ln_s);
     const double ln_1p = hi + std::log1p(std::exp(lo - hi)) - std::log(2.0);
     const double nines = std::isfinite(ln_1p) ? std::clamp(-ln_1p / std::log(10.0), 0.0, kMaxNines) : kMaxNines;

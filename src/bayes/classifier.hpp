@@ -18,6 +18,7 @@
 //   whose p both round to 1.0 still rank by how sure the verdict is.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -41,6 +42,7 @@ struct ClassifierSettings {
 // Where p rounds to 1 in a double the nines still tell messages apart.
 inline constexpr double kHalfNines = 0.30102999566398120; // of p = 0.5
 inline constexpr double kMaxNines = 300;
+inline double nines_of(double p) { return -std::log10(1 - p); }
 
 struct Classification {
     double probability = 0.5;  // that the message is spam

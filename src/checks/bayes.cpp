@@ -76,7 +76,7 @@ double bayes_score(const Config& cfg, double p, double nines)
     const double span = cfg.bayes_spam_full - cfg.bayes_spam_threshold;
     double score = cfg.bayes_spam_score * (span > 0 ? std::min(1.0, (p - cfg.bayes_spam_threshold) / span) : 1.0);
     if (cfg.bayes_spam_full < 1) {
-        const double full_nines = -std::log10(1 - cfg.bayes_spam_full);
+        const double full_nines = bayes::nines_of(cfg.bayes_spam_full);
         const double nines_span = cfg.bayes_nines_full - full_nines;
         if (nines_span > 0)
             score += cfg.bayes_nines_score * std::clamp((nines - full_nines) / nines_span, 0.0, 1.0);

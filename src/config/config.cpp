@@ -247,10 +247,11 @@ LoadedConfig finish(Loader& ld, const toml::value& root)
         ld.errors.push_back({ld.file, 0, "bayes.spam_full must be above bayes.spam_threshold"});
     if (ld.errors.empty() && cfg->bayes_ham_threshold > cfg->bayes_spam_threshold)
         ld.errors.push_back({ld.file, 0, "bayes.ham_threshold must not be above bayes.spam_threshold"});
-    if (ld.errors.empty() && cfg->bayes_spam_full < 1 && cfg->bayes_nines_full <= -std::log10(1 - cfg->bayes_spam_full))
-        ld.errors.push_back({ld.file, 0,
-                             fmt::format("bayes.nines_full must be above the nines of bayes.spam_full ({:.3g})",
-                                         -std::log10(1 - cfg->bayes_spam_full))});
+    if (const double full_nines = -std::log10(1 - cfg->bayes_spam_full);
+        ld.errors.empty() && cfg->bayes_spam_full < 1 && cfg->bayes_nines_full <= full_nines)
+        ld.errors.push_back(
+            {ld.file, 0,
+             fmt::format("bayes.nines_full must be above the nines of bayes.spam_full ({:.3g})", full_nines)});
     if (!ld.errors.empty()) {
         std::stable_sort(ld.errors.begin(), ld.errors.end(),
                          [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });

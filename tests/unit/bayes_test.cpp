@@ -467,7 +467,7 @@ TEST_CASE("bayes classify: the nines, -log10(1 - p), keep ranking where p rounds
     const std::vector<TokenCounts> thin(2, TokenCounts{2, 1});
     auto r = classify(thin, 50, 50, s);
     REQUIRE(r);
-    CHECK(std::abs(r->nines - -std::log10(1 - r->probability)) < 1e-6);
+    CHECK(std::abs(r->nines - bayes::nines_of(r->probability)) < 1e-6);
     r = classify(std::span<const TokenCounts>(), 50, 50, s);
     REQUIRE(r);
     CHECK(std::abs(r->nines - kHalfNines) < 1e-12);
@@ -744,20 +744,20 @@ TEST_CASE("bayes score: a ramp from spam_threshold to spam_full, then the nines 
 {
     const auto cfg = test::config("[bayes]\nspam_threshold = 0.45\nspam_full = 0.55\nspam_score = 10.0\n"
                                   "nines_score = 4.0\nnines_full = 8.0\nham_threshold = 0.1\nham_score = 3.0\n");
-    const double full_nines = -std::log10(1 - 0.55);
+    const double full_nines = bayes::nines_of(0.55);
     struct Case {
         double p, nines, want;
     };
     const Case cases[] = {
-        {0.45, -std::log10(0.55), 0.0},                                    // at spam_threshold: nothing
+        {0.45, bayes::nines_of(0.45), 0.0},                                // at spam_threshold: nothing
         {0.5, kHalfNines, 5.0},                                            // half way up the ramp
         {0.55, full_nines, 10.0},                                          // spam_full: all of spam_score
         {0.99, 2.0, 10.0 + 4.0 * (2.0 - full_nines) / (8.0 - full_nines)}, // the nines add
         {1.0, 8.0, 14.0},                                                  // nines_full: all of both
         {1.0, 40.0, 14.0},                                                 // no more past it
-        {0.3, -std::log10(0.7), 0.0},                                      // between the thresholds
-        {0.1, -std::log10(0.9), 0.0},                                      // at ham_threshold: nothing
-        {0.05, -std::log10(0.95), -1.5},                                   // half way down
+        {0.3, bayes::nines_of(0.3), 0.0},                                  // between the thresholds
+        {0.1, bayes::nines_of(0.1), 0.0},                                  // at ham_threshold: nothing
+        {0.05, bayes::nines_of(0.05), -1.5},                               // half way down
         {0.0, 0.0, -3.0},                                                  // all of ham_score
     };
     for (const auto& c : cases) {
