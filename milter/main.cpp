@@ -41,6 +41,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <thread>
 
 namespace {
@@ -229,7 +230,12 @@ void reload(const std::string& path)
     }
     log::set_level(level_named(after.log_level));
     log::set_syslog(after.log_syslog);
-    milter::set_runtime(Runtime::make(loaded.config, old.get(), rules.ruleset));
+    try {
+        milter::set_runtime(Runtime::make(loaded.config, old.get(), rules.ruleset));
+    } catch (const std::exception& e) { // the services could not start (the resolver): keep the running ones
+        log::error("reload refused: {}; the running configuration stays", e.what());
+        return;
+    }
     log::info("configuration reloaded from {}", path);
 }
 
@@ -301,7 +307,12 @@ int main(int argc, char** argv)
         log::open("rampart-milter", log::facility_from_name(cfg->log_facility), false);
     }
 
-    milter::set_runtime(Runtime::make(cfg, nullptr, rules.ruleset));
+    try {
+        milter::set_runtime(Runtime::make(cfg, nullptr, rules.ruleset));
+    } catch (const std::exception& e) {
+        log::error("{}", e.what());
+        return 1;
+    }
     log::info("rampart-milter {} listening on {} (config {})", PACKAGE_VERSION, socket, opt.config);
 
     std::thread server([] {

@@ -13,23 +13,42 @@
 //   background (store/write_queue.hpp), so the MTA never waits for them, and
 //   their failure is logged, never fatal.
 //
+//   A check that looks names up in DNS asks its questions of a phase in
+//   ask; they go out at once, every check's together, and the MTA does not
+//   wait for them. conclude gets the answers, in the order asked, at the
+//   first step that finds them all in, or at the step that needs them (end
+//   of message; MAIL FROM for a check that may refuse there), waiting at
+//   most what is left of the message's dns.budget_ms; an answer not in by
+//   then is Status::timeout. conclude may ask more (the addresses of a PTR
+//   name): they go out at once and come back to conclude, one round later.
+//
 //   A check reads and writes the Client and Transaction facts and the
 //   scorecard; it may settle the message (allow, block, tempfail) by setting
 //   an answer or a forced category. Checks never call libmilter and never
 //   call each other.
 #pragma once
 
+#include "dns/message.hpp"
 #include "engine/facts.hpp"
 #include "store/redis.hpp"
 
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace rampart {
 
 struct Runtime;
 
 enum class Phase { connect, helo, mail, rcpt, header, eoh, body, eom };
+
+namespace dns {
+struct Question {
+    std::string name;
+    Type type;
+};
+} // namespace dns
 
 struct Context {
     const Config& cfg;
@@ -61,6 +80,13 @@ class Check {
     // the message is decided or dropped first, decide still runs for what
     // the node learns, on a Transaction of its own.
     virtual bool verdict_waits(Phase) const { return true; }
+    // True when the check looks names up in DNS in this phase.
+    virtual bool uses_dns(Phase, const Config&) const { return false; }
+    virtual void ask(Phase, Context&, std::vector<dns::Question>&) const {}
+    virtual void conclude(Phase, Context&, int /*round*/, std::span<const dns::Answer>,
+                          std::vector<dns::Question>& /*more*/) const
+    {
+    }
     virtual void record(Category, const Context&, Batch&) const {}
     // Writes when the SMTP connection closes, sent in the background like record's.
     virtual void close(const Context&, Batch&) const {}

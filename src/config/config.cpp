@@ -213,6 +213,7 @@ Action action_named(std::string_view n)
 void derive(Config& cfg)
 {
     cfg.on_failure = cfg.redis_on_failure == "accept" ? FailurePolicy::accept : FailurePolicy::tempfail;
+    cfg.dns_on_failure = cfg.dns_on_temperror == "tempfail" ? FailurePolicy::tempfail : FailurePolicy::accept;
     cfg.d_actions[static_cast<int>(Category::clean)] = action_named(cfg.action_clean);
     cfg.d_actions[static_cast<int>(Category::spam)] = action_named(cfg.action_spam);
     cfg.d_actions[static_cast<int>(Category::confirmed_spam)] = action_named(cfg.action_confirmed_spam);

@@ -51,6 +51,20 @@ struct Config {
     std::int64_t redis_breaker_cooldown_ms = 0;
     std::int64_t redis_pool_size = 0;
 
+    std::vector<std::string> dns_servers;
+    std::int64_t dns_timeout_ms = 0;
+    std::int64_t dns_tries = 0;
+    std::int64_t dns_budget_ms = 0;
+    std::int64_t dns_cache_entries = 0;
+    std::int64_t dns_max_ttl_s = 0;
+    std::int64_t dns_failure_ttl_s = 0;
+    std::string dns_on_temperror;
+
+    bool dnsbl_enabled = false;
+    std::vector<std::string> dnsbl_zones;
+    double dnsbl_reject_score = 0;
+    double dnsbl_allow_score = 0;
+
     std::int64_t network_ipv4_prefix = 0;
     std::int64_t network_ipv6_prefix = 0;
 
@@ -139,11 +153,14 @@ struct Config {
     std::string reply_ratelimit;
     std::string reply_redis_failure;
     std::string reply_too_big;
+    std::string reply_dnsbl;
+    std::string reply_dns_failure;
 
     std::string tag_subject_prefix;
 
     // Typed views of the choice settings, filled after validation.
     FailurePolicy on_failure = FailurePolicy::tempfail;
+    FailurePolicy dns_on_failure = FailurePolicy::accept; // dns.on_temperror
     Action action_for(Category c) const { return d_actions[static_cast<int>(c)]; }
 
     Action d_actions[5] = {};

@@ -1,9 +1,12 @@
 #include "config/settings.hpp"
 
+#include "dns/blocklist.hpp"
+
 #include "net/address.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -103,6 +106,45 @@ const char* domain_name(std::string_view v)
     return nullptr;
 }
 
+const char* dns_server(std::string_view v)
+{
+    // IPv4[:PORT] or [IPv6]:PORT, or a bare IPv6 address: what c-ares takes.
+    std::string_view host = v, port;
+    if (v.starts_with('[')) {
+        const auto close = v.find(']');
+        if (close == std::string_view::npos)
+            return "must be ADDRESS, ADDRESS:PORT or [IPv6]:PORT";
+        host = v.substr(1, close - 1);
+        if (close + 1 < v.size()) {
+            if (v[close + 1] != ':')
+                return "must be ADDRESS, ADDRESS:PORT or [IPv6]:PORT";
+            port = v.substr(close + 2);
+        }
+    } else if (std::count(v.begin(), v.end(), ':') == 1) {
+        host = v.substr(0, v.find(':'));
+        port = v.substr(v.find(':') + 1);
+    }
+    if (!IpAddress::parse(host))
+        return "must be an IP address, with :PORT if not 53 ([IPv6]:PORT)";
+    if (!port.empty() || v.ends_with(':')) {
+        int n = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+        if (ec != std::errc{} || end != port.data() + port.size() || n < 1 || n > 65535)
+            return "port must be in 1..65535";
+    }
+    return nullptr;
+}
+
+const char* blocklist(std::string_view v)
+{
+    static thread_local std::string why;
+    const auto bl = dns::parse_blocklist(v);
+    if (bl)
+        return nullptr;
+    why = bl.error().message;
+    return why.c_str();
+}
+
 using K = SettingKind;
 
 // clang-format off
@@ -157,6 +199,44 @@ const Setting kSettings[] = {
     {"redis.pool_size", K::integer, "64", 1, 4096, {}, true,
      "idle Redis connections kept open for reuse",
      &Config::redis_pool_size},
+
+    {"dns.servers", K::list, "[]", 0, 16, {}, true,
+     "DNS servers as ADDRESS, ADDRESS:PORT or [IPv6]:PORT, asked in order; empty uses /etc/resolv.conf's",
+     &Config::dns_servers, dns_server},
+    {"dns.timeout_ms", K::integer, "1000", 10, 30000, {}, true,
+     "how long the first try of a lookup waits for a server; each further round of tries waits twice as long",
+     &Config::dns_timeout_ms},
+    {"dns.tries", K::integer, "2", 1, 10, {}, true,
+     "tries of one lookup in all, across the servers, before it is a timeout",
+     &Config::dns_tries},
+    {"dns.budget_ms", K::integer, "3000", 10, 60000, {}, true,
+     "most time one message waits for DNS in all; what is not answered by then is a temporary error",
+     &Config::dns_budget_ms},
+    {"dns.cache_entries", K::integer, "100000", 0, 10000000, {}, true,
+     "answers kept in the process's cache; 0 keeps none",
+     &Config::dns_cache_entries},
+    {"dns.max_ttl_s", K::integer, "86400", 0, 604800, {}, true,
+     "longest time an answer is cached, whatever its TTL",
+     &Config::dns_max_ttl_s},
+    {"dns.failure_ttl_s", K::integer, "10", 0, 3600, {}, true,
+     "how long a temporary failure (timeout, SERVFAIL) is remembered, so that a dead server costs one wait per name",
+     &Config::dns_failure_ttl_s},
+    {"dns.on_temperror", K::choice, R"("accept")", 0, 0, "accept|tempfail", true,
+     "a DNS check left without its answer: accept (its symbol says so) or tempfail the message",
+     &Config::dns_on_temperror},
+
+    {"dnsbl.enabled", K::boolean, "true", 0, 0, {}, true,
+     "look the client's address up in the DNS block and allow lists of dnsbl.zones",
+     &Config::dnsbl_enabled},
+    {"dnsbl.zones", K::list, "[]", 0, 64, {}, true,
+     "lists as [NAME:]ZONE[=FILTER][&MASK][*WEIGHT], Postfix's postscreen_dnsbl_sites syntax",
+     &Config::dnsbl_zones, blocklist},
+    {"dnsbl.reject_score", K::real, "0", 0, 1000, {}, true,
+     "a client whose list weights add up to this or more is refused before DATA with reply.dnsbl; 0 never",
+     &Config::dnsbl_reject_score},
+    {"dnsbl.allow_score", K::real, "0", 0, 1000, {}, true,
+     "a client whose list weights add up to minus this or less skips the zombie and HELO checks; 0 never",
+     &Config::dnsbl_allow_score},
 
     {"network.ipv4_prefix", K::integer, "24", 8, 32, {}, true,
      "prefix length of the IPv4 network that network rates and reputation aggregate over",
@@ -392,6 +472,13 @@ const Setting kSettings[] = {
     {"reply.too_big", K::string, R"("5.3.4 Message too big for this system")", 0, 0, {}, true,
      "text of the 552 reply to a MAIL FROM whose SIZE= is over limits.max_message_size",
      &Config::reply_too_big, permanent_reply},
+
+    {"reply.dnsbl", K::string, R"("5.7.1 Service unavailable; client listed by DNS block lists")", 0, 0, {}, true,
+     "text of the 550 reply to a client whose DNS list weights reach dnsbl.reject_score",
+     &Config::reply_dnsbl, permanent_reply},
+    {"reply.dns_failure", K::string, R"("4.7.1 DNS lookups failed, try again later")", 0, 0, {}, true,
+     "text of the 451 reply when a DNS check has no answer and dns.on_temperror is tempfail",
+     &Config::reply_dns_failure, temporary_reply},
 
     {"tag.subject_prefix", K::string, R"("")", 0, 0, {}, true,
      "text put before the Subject of messages tagged as spam, e.g. \"[SPAM] \"; empty leaves it",

@@ -44,10 +44,11 @@ struct Client {
     Cidr net;
     std::string hostname; // as the MTA resolved it; "unknown" or "[addr]" when not
     std::string helo;
-    Scorecard card;        // symbols that apply to every message of the connection
-    Answer answer;         // a connection-wide answer (block-listed client, Redis down at connect)
-    Answer pending_answer; // an answer given to every later MAIL (connection rate over limit)
-    bool allowed = false;  // allow-listed client: every message is clean
+    Scorecard card;           // symbols that apply to every message of the connection
+    Answer answer;            // a connection-wide answer (block-listed client, Redis down at connect)
+    Answer pending_answer;    // an answer given to every later MAIL (connection rate over limit)
+    bool allowed = false;     // allow-listed client: every message is clean
+    bool dns_allowed = false; // DNS allow lists vouch for it (dnsbl.allow_score): zombie and HELO checks skip it
     bool redis_failed = false;
 };
 
@@ -76,9 +77,9 @@ struct Transaction {
     // When the message arrived: date checks compare with it (a replay sets it
     // from the message's top Received field).
     std::chrono::system_clock::time_point arrival = std::chrono::system_clock::now();
-    std::shared_ptr<mime::Parser> mime;     // the body's parse, when content checks are on
-    const mime::Content* content = nullptr; // what it found, set at end of message once parsed
-    std::shared_ptr<rules::RuleScan> rules; // the rules' scan, when rules are loaded
+    std::shared_ptr<mime::Parser> mime;      // the body's parse, when content checks are on
+    const mime::Content* content = nullptr;  // what it found, set at end of message once parsed
+    std::shared_ptr<rules::RuleScan> rules;  // the rules' scan, when rules are loaded
     std::vector<std::uint64_t> bayes_tokens; // the message's Bayes tokens, once the Bayes check asked for them
     std::string bayes_scope;                 // the recipient domain whose statistics were read too, "" when none
 
@@ -93,6 +94,7 @@ struct Transaction {
     bool redis_failed = false;
 
     std::chrono::steady_clock::duration spent{};
+    std::chrono::steady_clock::duration dns_waited{}; // of dns.budget_ms
 };
 
 // The first header field named `name` (any case) of the message, nullptr when absent.

@@ -74,7 +74,7 @@ std::shared_ptr<const Runtime> replay_runtime(const std::string& config_text, co
     auto store = std::make_shared<Store>(*cfg);
     auto lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix), std::chrono::milliseconds(1000));
     return std::make_shared<const Runtime>(
-        Runtime{cfg, store, lists, Keys(cfg->redis_prefix), std::make_shared<LimitCache>(), loaded.ruleset});
+        Runtime{cfg, store, lists, Keys(cfg->redis_prefix), std::make_shared<LimitCache>(), loaded.ruleset, nullptr, {}});
 }
 
 std::string read_stored(const std::filesystem::path& p)

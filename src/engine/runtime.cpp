@@ -32,9 +32,21 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
     // The same counters in Redis: what this node knows of them still holds.
     auto limits = same_store && same_prefix ? previous->limits : std::make_shared<LimitCache>();
     Keys keys(cfg->redis_prefix);
+    std::shared_ptr<dns::Resolver> resolver;
+    if (dns_needed(*cfg))
+        resolver = previous && previous->resolver && previous->resolver->same_settings(*cfg)
+                       ? previous->resolver
+                       : std::make_shared<dns::Resolver>(*cfg);
+    std::vector<dns::BlockList> blocklists;
+    for (const auto& spec : cfg->dnsbl_zones)
+        if (auto bl = dns::parse_blocklist(spec)) // the configuration checked them
+            blocklists.push_back(std::move(*bl));
     return std::make_shared<const Runtime>(Runtime{std::move(cfg), std::move(store), std::move(lists), std::move(keys),
-                                                   std::move(limits), std::move(rules)});
+                                                   std::move(limits), std::move(rules), std::move(resolver),
+                                                   std::move(blocklists)});
 }
+
+bool dns_needed(const Config& cfg) { return cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty(); }
 
 std::vector<std::string> rule_paths(const Config& cfg)
 {

@@ -2,7 +2,8 @@
 //   runtime.hpp - one configuration snapshot with the services built from it
 // DESCRIPTION
 //   A Runtime pins a Config and the Store, key builder, list cache and
-//   cache of full rate counters made for it, and the compiled rules. Each SMTP connection holds the Runtime that was
+//   cache of full rate counters made for it, the compiled rules, and the
+//   DNS resolver with its cache (reused by a reload that keeps dns.*). Each SMTP connection holds the Runtime that was
 //   current when it connected; a reload builds a new one (reusing the Store and lists when the Redis settings did not
 //   change) and swaps it in atomically.
 #pragma once
@@ -10,6 +11,8 @@
 #include "checks/limit_cache.hpp"
 #include "checks/list_cache.hpp"
 #include "config/config.hpp"
+#include "dns/blocklist.hpp"
+#include "dns/resolver.hpp"
 #include "store/keys.hpp"
 #include "store/redis.hpp"
 
@@ -31,12 +34,17 @@ struct Runtime {
     Keys keys;
     std::shared_ptr<LimitCache> limits;
     std::shared_ptr<const rules::Ruleset> rules; // null when rules are off
+    std::shared_ptr<dns::Resolver> resolver;     // null when no check uses DNS
+    std::vector<dns::BlockList> blocklists;      // dnsbl.zones, parsed
 
     // Builds services for `cfg`, reusing those of `previous` where the
     // settings they depend on are unchanged; `rules` as load_rules gave them.
     static std::shared_ptr<const Runtime> make(std::shared_ptr<const Config> cfg, const Runtime* previous = nullptr,
                                                std::shared_ptr<const rules::Ruleset> rules = nullptr);
 };
+
+// True when an enabled check looks names up in DNS.
+bool dns_needed(const Config& cfg);
 
 // The rule files the configuration names: rules.shipped (or the installed
 // directory when it is empty), then rules.files, in order.

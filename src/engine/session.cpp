@@ -80,6 +80,13 @@ Answer Session::run(Phase p)
         f.spans[f.nspans++] = {c, begin, batch.size()};
         f.verdict_waits |= batch.size() > begin && c->verdict_waits(p);
     }
+    if (d_rt->resolver)
+        for (const Check* c : all_checks())
+            if (c->runs_in(p, cfg) && c->uses_dns(p, cfg) && !settled()) {
+                std::vector<dns::Question> questions;
+                c->ask(p, ctx, questions);
+                ask_dns(p, *c, 1, std::move(questions));
+            }
     if (!batch.empty()) {
         f.pending = d_rt->store->submit(std::move(batch));
         if (before_data(p))
@@ -88,6 +95,61 @@ Answer Session::run(Phase p)
             finish(f);
     }
     return answer();
+}
+
+void Session::ask_dns(Phase p, const Check& c, int round, std::vector<dns::Question> questions)
+{
+    if (questions.empty())
+        return;
+    DnsFlight f{p, &c, round, {}};
+    f.lookups.reserve(questions.size());
+    for (const auto& q : questions)
+        f.lookups.push_back(d_rt->resolver->lookup(q.name, q.type));
+    d_dns.push_back(std::move(f));
+}
+
+void Session::collect_dns(DnsWait wait)
+{
+    using Clock = std::chrono::steady_clock;
+    const auto budget = std::chrono::milliseconds(config().dns_budget_ms);
+    const auto must_wait = [&](const DnsFlight& f) {
+        return wait == DnsWait::all || (wait == DnsWait::early && f.check->answers_in(Phase::mail, *d_rt));
+    };
+    // Concluding may ask follow-up questions: go round until nothing is left to conclude now.
+    for (bool progress = true; progress;) {
+        progress = false;
+        std::vector<DnsFlight> flights;
+        flights.swap(d_dns);
+        for (auto& f : flights) {
+            bool in = std::all_of(f.lookups.begin(), f.lookups.end(), [](const auto& l) { return l->ready(); });
+            if (!in && must_wait(f)) {
+                const auto start = Clock::now();
+                const auto left = budget - d_tx.dns_waited;
+                const auto deadline = start + (left > Clock::duration::zero() ? left : Clock::duration::zero());
+                for (const auto& l : f.lookups)
+                    l->wait_until(deadline);
+                d_tx.dns_waited += Clock::now() - start;
+                in = true; // what is still missing is a timeout
+            }
+            if (!in) {
+                d_dns.push_back(std::move(f));
+                continue;
+            }
+            std::vector<dns::Answer> answers;
+            answers.reserve(f.lookups.size());
+            for (const auto& l : f.lookups)
+                answers.push_back(l->ready() ? l->answer() : dns::Answer{dns::Status::timeout, {}, 0, false});
+            Context ctx = context();
+            std::vector<dns::Question> more;
+            f.check->conclude(f.phase, ctx, f.round, answers, more);
+            if (!more.empty() && f.round < kMaxDnsRounds) {
+                ask_dns(f.phase, *f.check, f.round + 1, std::move(more));
+                progress = true;
+            }
+        }
+    }
+    if (d_in_message && !d_tx.answer.settles() && d_client.pending_answer.settles())
+        d_tx.answer = d_client.pending_answer;
 }
 
 void Session::finish(InFlight& f)
@@ -207,6 +269,11 @@ Answer Session::mail(std::string_view sender, std::string_view queue_id, std::st
     d_tx.declared_size = size;
     if (d_client.answer.settles()) // refused at connect or HELO, and logged there
         return d_client.answer;
+    collect_dns(DnsWait::early); // a client the DNS lists refuse is refused here
+    if (d_client.answer.settles()) {
+        sw.lap();
+        return refuse(d_client.answer);
+    }
     collect(Wait::none);               // the connection's replies, and an answer pending for it
     const Answer a = run(Phase::mail); // with an answer pending for the connection, only the lists run
     sw.lap();
@@ -219,6 +286,7 @@ Answer Session::rcpt(std::string_view recipient)
 {
     Stopwatch sw(d_tx);
     d_tx.current_rcpt = std::string(strip_brackets(recipient).substr(0, 512));
+    collect_dns(DnsWait::none);
     collect(Wait::none); // a rate limit or a Redis failure found since MAIL FROM refuses the message here
     // An answer already given for the whole message or connection stands;
     // it is not a refusal of this recipient.
@@ -312,6 +380,7 @@ Outcome Session::eom(std::string_view queue_id)
     set_queue_id(queue_id);
     const Config& cfg = config();
     collect(Wait::verdict); // what the verdict needs of the steps before DATA
+    collect_dns(DnsWait::all);
     // An answer found at a step negotiated without a reply, or found late, is given now.
     if (const Answer early = answer(); early.settles()) {
         Outcome out;
@@ -323,6 +392,7 @@ Outcome Session::eom(std::string_view queue_id)
         return out;
     }
     run(Phase::eom);
+    collect_dns(DnsWait::all);
     for (const auto& s : d_client.card.symbols())
         d_tx.card.add(s.name, s.score, s.detail);
     apply_score_overrides();
@@ -373,6 +443,7 @@ void Session::apply_score_overrides()
 void Session::close()
 {
     collect(Wait::all); // what the replies say of full counters serves the next connections
+    d_dns.clear();      // nobody waits for those: the cache keeps what comes
     Context ctx = context();
     Batch writes;
     for (const Check* c : all_checks())
@@ -384,6 +455,7 @@ void Session::abort()
 {
     collect(Wait::none);
     orphan_message_flights(); // the dropped message's late replies still tell which counters are full
+    std::erase_if(d_dns, [](const DnsFlight& f) { return !before_data(f.phase) || f.phase == Phase::mail; });
     d_tx = Transaction{};
     d_in_message = false;
     d_refusal_logged = false;

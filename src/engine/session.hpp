@@ -17,6 +17,14 @@
 //   message over a rate limit, Redis down) is given at the step that finds
 //   it; the steps from RCPT TO on wait for their own pipeline.
 //
+//   DNS questions of a phase go out together, without the MTA waiting;
+//   each check's answers are concluded at the first step that finds them
+//   all in. MAIL FROM waits for those of a check that may refuse there
+//   (dnsbl.reject_score), end of message for all; all the waiting of one
+//   message together is at most dns.budget_ms, after which what is missing
+//   is concluded as a timeout. A check's follow-up questions (round 2 and
+//   on, at most kMaxDnsRounds) go out when it concludes.
+//
 //   Redis failures that leave a check without its answer apply
 //   redis.on_failure: tempfail, or accept with RAMPART_REDIS_FAILED (0).
 //
@@ -56,6 +64,8 @@ struct StepNeeds {
     bool body_replies = false; // a body chunk may be answered "skip the rest" (limits.skip_body)
 };
 StepNeeds step_needs(const Runtime& rt);
+
+inline constexpr int kMaxDnsRounds = 8; // of one check's follow-up questions in one phase
 
 class Session {
   public:
@@ -100,7 +110,21 @@ class Session {
         std::unique_ptr<Transaction> orphan;
     };
 
+    // DNS questions of one check in one phase, sent and not yet concluded.
+    struct DnsFlight {
+        Phase phase = Phase::connect;
+        const Check* check = nullptr;
+        int round = 1;
+        std::vector<std::shared_ptr<const dns::Lookup>> lookups;
+    };
+    enum class DnsWait { none, early, all };
+
     Answer run(Phase p);
+    void ask_dns(Phase p, const Check& c, int round, std::vector<dns::Question> questions);
+    // Concludes the flights whose answers are in, waiting (within the
+    // message's budget) for those that may refuse at MAIL FROM (early) or
+    // for all of them.
+    void collect_dns(DnsWait wait);
     Answer answer() const { return d_client.answer.settles() ? d_client.answer : d_tx.answer; }
     void finish(InFlight& f);
     enum class Wait { none, verdict, all };
@@ -124,6 +148,7 @@ class Session {
     Client d_client;
     Transaction d_tx;
     std::vector<InFlight> d_flights;
+    std::vector<DnsFlight> d_dns;
     bool d_in_message = false;
     bool d_refusal_logged = false;
     bool d_rcpt_replies = true;

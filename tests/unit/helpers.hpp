@@ -25,7 +25,12 @@ inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
     auto store = std::make_shared<Store>(*cfg);
     auto lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix), std::chrono::milliseconds(1000));
     Keys keys(cfg->redis_prefix);
-    return std::make_shared<const Runtime>(Runtime{cfg, store, lists, keys, std::make_shared<LimitCache>(), nullptr});
+    std::shared_ptr<dns::Resolver> resolver = dns_needed(*cfg) ? std::make_shared<dns::Resolver>(*cfg) : nullptr;
+    std::vector<dns::BlockList> blocklists;
+    for (const auto& spec : cfg->dnsbl_zones)
+        blocklists.push_back(*dns::parse_blocklist(spec));
+    return std::make_shared<const Runtime>(Runtime{cfg, store, lists, keys, std::make_shared<LimitCache>(), nullptr,
+                                                   std::move(resolver), std::move(blocklists)});
 }
 
 inline const HeaderEdit* find_edit(const Outcome& o, HeaderEdit::Op op, const std::string& name)

@@ -1,0 +1,125 @@
+// NAME
+//   resolver.hpp - asynchronous DNS lookups with a bounded cache
+// DESCRIPTION
+//   A Resolver sends questions with c-ares from a thread of its own and
+//   hands each caller a Lookup at once: ready() to look, wait_until() to
+//   block until the answer is in or a deadline passes. Lookups asked one
+//   after the other without waiting are in flight together, so that a
+//   phase's questions cost one round trip's time, not one per question.
+//
+//   Answers are cached in the process for their TTL (never past
+//   dns.max_ttl_s), negative answers for their SOA's negative TTL, and
+//   temporary failures (SERVFAIL, REFUSED, a timeout, no server reachable)
+//   for dns.failure_ttl_s, so that a dead server or a broken zone costs one
+//   timeout per name in that time, not one per message. A question already
+//   in flight is not sent again: later callers share it. The cache holds at
+//   most dns.cache_entries names; past that the least recently used go.
+//
+//   Each try waits dns.timeout_ms for the server (c-ares doubles it for
+//   each further round of tries), dns.tries tries in all across the
+//   servers. The checks bound what a message waits in all with
+//   dns.budget_ms (engine/session.hpp).
+// SECURITY
+//   Names are checked (length, labels) before they are sent; responses are
+//   read by parse_response (message.hpp), which trusts no length.
+// CONFIGURATION PARAMETERS
+//   dns.servers, dns.timeout_ms, dns.tries, dns.cache_entries, dns.max_ttl_s,
+//   dns.failure_ttl_s
+#pragma once
+
+#include "config/config.hpp"
+#include "dns/message.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace rampart::dns {
+
+// One question, and later its answer.
+class Lookup {
+  public:
+    Lookup(std::string name, Type type) : d_name(std::move(name)), d_type(type) {}
+
+    const std::string& name() const { return d_name; }
+    Type type() const { return d_type; }
+    // True once the answer is in; never blocks.
+    bool ready() const { return d_done.load(std::memory_order_acquire); }
+    // Blocks until the answer is in or `deadline` passes; true when it is in.
+    bool wait_until(std::chrono::steady_clock::time_point deadline) const;
+    // The answer: call only once ready().
+    const Answer& answer() const { return d_answer; }
+
+  private:
+    friend class Resolver;
+    void settle(Answer a);
+
+    std::string d_name;
+    Type d_type;
+    Answer d_answer;
+    std::atomic<bool> d_done{false};
+    mutable std::mutex d_mutex;
+    mutable std::condition_variable d_wake;
+};
+
+struct ResolverCounters {
+    std::uint64_t queries = 0;    // sent to a server
+    std::uint64_t cache_hits = 0; // answered from the cache, or shared with one in flight
+    std::uint64_t failures = 0;   // temporary failures, timeouts included
+    std::uint64_t timeouts = 0;
+};
+
+class Resolver {
+  public:
+    // Throws std::runtime_error when c-ares cannot start (at start-up only).
+    explicit Resolver(const Config& cfg);
+    ~Resolver();
+    Resolver(const Resolver&) = delete;
+    Resolver& operator=(const Resolver&) = delete;
+
+    // Starts (or finds in the cache) the lookup of `name` (without a
+    // trailing dot; case does not matter). A name that cannot be sent
+    // (empty, too long, an empty or over-long label) is answered at once
+    // with Status::error.
+    std::shared_ptr<const Lookup> lookup(std::string_view name, Type type);
+
+    ResolverCounters counters() const;
+    // True when this resolver was built from the same DNS settings.
+    bool same_settings(const Config& cfg) const;
+
+  private:
+    struct Cached {
+        std::shared_ptr<Lookup> lookup;
+        std::chrono::steady_clock::time_point expires; // max() while in flight
+        std::list<std::string>::iterator age;
+    };
+    void run();
+    void settle(const std::shared_ptr<Lookup>& l, Answer a);
+    static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+
+    std::vector<std::string> d_servers;
+    std::int64_t d_timeout_ms, d_tries, d_max_ttl_s, d_failure_ttl_s;
+    std::size_t d_cache_entries;
+
+    struct Channel;
+    std::unique_ptr<Channel> d_channel; // c-ares: used by d_thread only, once started
+    int d_wake[2] = {-1, -1};           // a byte written to [1] wakes d_thread
+
+    std::mutex d_mutex; // guards d_cache, d_ages and d_queue
+    std::unordered_map<std::string, Cached> d_cache;
+    std::list<std::string> d_ages; // most recently used first
+    std::vector<std::shared_ptr<Lookup>> d_queue;
+    std::atomic<bool> d_stopping{false};
+    std::atomic<std::uint64_t> d_queries{0}, d_hits{0}, d_failures{0}, d_timeouts{0};
+    std::thread d_thread; // last: starts when the rest is ready
+};
+
+} // namespace rampart::dns

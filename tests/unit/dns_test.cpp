@@ -1,0 +1,326 @@
+// Integration tests against a real DNS server (tests/dns/testdns.py serving
+// tests/dns/test.zone), started by tests/integration/dns-tests.sh, which
+// passes its port in DNS_PORT and its query log in DNS_LOG.
+#include "dns/resolver.hpp"
+#include "engine/session.hpp"
+#include "helpers.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+using namespace rampart;
+using namespace rampart::test;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string dns_port()
+{
+    const char* p = std::getenv("DNS_PORT");
+    if (p == nullptr)
+        FAIL("DNS_PORT is not set; run these tests through tests/integration/dns-tests.sh");
+    return p;
+}
+
+// How many queries for `name` (with its trailing dot) of `type` reached the server.
+int queries_for(const std::string& name, const std::string& type)
+{
+    const char* log = std::getenv("DNS_LOG");
+    REQUIRE(log);
+    std::ifstream in(log);
+    int n = 0;
+    for (std::string line; std::getline(in, line);)
+        n += line == name + ". " + type;
+    return n;
+}
+
+std::string dns_settings(const std::string& extra = "")
+{
+    // 200 ms for a try unless `extra` says otherwise
+    const bool timeout = extra.find("timeout_ms") != std::string::npos;
+    return "[dns]\nservers = [\"127.0.0.1:" + dns_port() + "\"]\n" + (timeout ? "" : "timeout_ms = 200\n") +
+           "tries = 2\n" + extra;
+}
+
+std::shared_ptr<const Config> dns_config(const std::string& extra = "") { return config(dns_settings(extra)); }
+
+const dns::Answer& resolve(dns::Resolver& r, const std::string& name, dns::Type t)
+{
+    static thread_local std::shared_ptr<const dns::Lookup> keep;
+    keep = r.lookup(name, t);
+    REQUIRE(keep->wait_until(Clock::now() + std::chrono::seconds(5)));
+    return keep->answer();
+}
+
+std::vector<std::string> data_of(const dns::Answer& a)
+{
+    std::vector<std::string> out;
+    for (const auto& r : a.records)
+        out.push_back(r.data);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("dns: answers of every type the checks read, CNAMEs followed, TXT strings joined")
+{
+    dns::Resolver r(*dns_config());
+    struct Case {
+        const char* name;
+        dns::Type type;
+        dns::Status status;
+        std::vector<std::string> want;
+    };
+    const Case cases[] = {
+        {"a.test", dns::Type::a, dns::Status::ok, {"192.0.2.1"}},
+        {"A.Test.", dns::Type::a, dns::Status::ok, {"192.0.2.1"}}, // case and the root dot do not matter
+        {"a.test", dns::Type::aaaa, dns::Status::ok, {"2001:db8::1"}},
+        {"two.test", dns::Type::a, dns::Status::ok, {"192.0.2.1", "192.0.2.2"}},
+        {"txt.test", dns::Type::txt, dns::Status::ok, {"v=spf1 ip4:192.0.2.0/24 -all"}},
+        {"alias.test", dns::Type::a, dns::Status::ok, {"192.0.2.1"}},
+        {"10.2.0.192.bl.test", dns::Type::a, dns::Status::ok, {"127.0.0.2"}},
+        {"nothing.test", dns::Type::a, dns::Status::nxdomain, {}},
+        {"a.test", dns::Type::txt, dns::Status::nodata, {}},
+        {"servfail.test", dns::Type::a, dns::Status::servfail, {}},
+        {"x.servfail.test", dns::Type::txt, dns::Status::servfail, {}},
+    };
+    for (const auto& c : cases) {
+        const std::string name = c.name;
+        CAPTURE(name);
+        CAPTURE(dns::to_string(c.type));
+        const auto& a = resolve(r, c.name, c.type);
+        CHECK(dns::to_string(a.status) == dns::to_string(c.status));
+        CHECK(data_of(a) == c.want);
+        CHECK(a.temporary() == (c.status == dns::Status::servfail));
+    }
+}
+
+TEST_CASE("dns: a negative answer is cached for its SOA's negative TTL, a positive one for its own")
+{
+    dns::Resolver r(*dns_config());
+    const auto& nx = resolve(r, "negative.test", dns::Type::a);
+    CHECK(nx.status == dns::Status::nxdomain);
+    CHECK(nx.ttl == 30); // the SOA's minimum, below its TTL of 300
+    const auto& pos = resolve(r, "two.test", dns::Type::a);
+    CHECK(pos.ttl == 300);
+    CHECK_FALSE(pos.cached);
+}
+
+TEST_CASE("dns: a second lookup is answered from the cache until the TTL runs out")
+{
+    dns::Resolver r(*dns_config());
+    const int before = queries_for("short.test", "A");
+    CHECK_FALSE(resolve(r, "short.test", dns::Type::a).cached);
+    const auto& again = resolve(r, "short.test", dns::Type::a);
+    CHECK(again.cached);
+    CHECK(data_of(again) == std::vector<std::string>{"192.0.2.9"});
+    CHECK(queries_for("short.test", "A") == before + 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100)); // its TTL is 1 s
+    CHECK_FALSE(resolve(r, "short.test", dns::Type::a).cached);
+    CHECK(queries_for("short.test", "A") == before + 2);
+    CHECK(r.counters().cache_hits == 1);
+}
+
+TEST_CASE("dns: lookups of one name in flight together are one query")
+{
+    dns::Resolver r(*dns_config("timeout_ms = 2000\n")); // longer than the server's delay: one try
+    const int before = queries_for("shared.slow.test", "A");
+    auto one = r.lookup("shared.slow.test", dns::Type::a);
+    auto two = r.lookup("shared.slow.test", dns::Type::a);
+    CHECK(one == two);
+    REQUIRE(two->wait_until(Clock::now() + std::chrono::seconds(5)));
+    CHECK(queries_for("shared.slow.test", "A") == before + 1);
+}
+
+TEST_CASE("dns: lookups asked together are answered together, not one after the other")
+{
+    // Each name is answered 300 ms late: 20 of them one after the other
+    // would take 6 s; together they take one delay.
+    dns::Resolver r(*dns_config("timeout_ms = 2000\n"));
+    std::vector<std::shared_ptr<const dns::Lookup>> all;
+    const auto start = Clock::now();
+    for (int i = 0; i < 20; ++i)
+        all.push_back(r.lookup("p" + std::to_string(i) + ".slow.test", dns::Type::a));
+    for (const auto& l : all) {
+        REQUIRE(l->wait_until(start + std::chrono::seconds(10)));
+        CHECK(l->answer().status == dns::Status::nxdomain);
+    }
+    CHECK(Clock::now() - start < std::chrono::seconds(3));
+}
+
+TEST_CASE("dns: a server that never answers costs the timeout, and is remembered for dns.failure_ttl_s")
+{
+    dns::Resolver r(*dns_config("failure_ttl_s = 30\n"));
+    const auto start = Clock::now();
+    const auto& a = resolve(r, "dead.test", dns::Type::a);
+    const auto took = Clock::now() - start;
+    CHECK(a.status == dns::Status::timeout);
+    CHECK(a.temporary());
+    // Two tries: 200 ms, then 400 ms.
+    CHECK(took >= std::chrono::milliseconds(500));
+    CHECK(took < std::chrono::milliseconds(3000));
+    const auto again_start = Clock::now();
+    const auto& again = resolve(r, "dead.test", dns::Type::a);
+    CHECK(again.status == dns::Status::timeout);
+    CHECK(again.cached);
+    CHECK(Clock::now() - again_start < std::chrono::milliseconds(100));
+    CHECK(r.counters().timeouts == 1);
+}
+
+TEST_CASE("dns: an answer too big for UDP comes over TCP")
+{
+    dns::Resolver r(*dns_config());
+    const auto& a = resolve(r, "big.test", dns::Type::txt);
+    REQUIRE(a.status == dns::Status::ok);
+    CHECK(a.records.size() == 5);
+    for (const auto& rec : a.records)
+        CHECK(rec.data.size() == 299);
+}
+
+TEST_CASE("dns: a name that cannot be sent is an error at once, and nothing is sent")
+{
+    dns::Resolver r(*dns_config());
+    for (const std::string& bad : {std::string(), std::string("a..test"), std::string(64, 'x') + ".test",
+                                  std::string(300, 'a'), std::string("sp ace.test")}) {
+        CAPTURE(bad);
+        auto l = r.lookup(bad, dns::Type::a);
+        CHECK(l->ready());
+        CHECK(l->answer().status == dns::Status::error);
+    }
+    CHECK(r.counters().queries == 0);
+}
+
+TEST_CASE("dns: the cache keeps at most dns.cache_entries names")
+{
+    dns::Resolver r(*dns_config("cache_entries = 2\n"));
+    resolve(r, "a.test", dns::Type::a);
+    resolve(r, "two.test", dns::Type::a);
+    resolve(r, "txt.test", dns::Type::txt); // pushes a.test out
+    CHECK(resolve(r, "txt.test", dns::Type::txt).cached);
+    CHECK(resolve(r, "two.test", dns::Type::a).cached);
+    CHECK_FALSE(resolve(r, "a.test", dns::Type::a).cached);
+}
+
+// ---- DNS block and allow lists through a Session ----
+
+namespace {
+
+// Clean mail is tagged too, so that its symbols show.
+const char* kOnlyDnsbl = R"(
+[action]
+clean = "tag"
+[content]
+enabled = false
+[rules]
+enabled = false
+[lists]
+enabled = false
+[ratelimit]
+enabled = false
+[reputation]
+enabled = false
+)";
+
+struct Delivery {
+    Answer connect, mail;
+    Outcome out;
+    std::string symbols;
+};
+
+Delivery deliver_from(const std::string& ip, const std::string& dnsbl, const std::string& dns_extra = "")
+{
+    Session s(runtime(config(std::string(kOnlyDnsbl) + dns_settings(dns_extra) + "[dnsbl]\n" + dnsbl)));
+    Delivery d;
+    d.connect = s.connect(IpAddress::parse(ip), "client.example");
+    s.helo("client.example");
+    d.mail = s.mail("<a@example.net>", "", "");
+    if (d.mail.settles())
+        return d;
+    s.rcpt("<b@example.org>");
+    s.header("Subject", "hello");
+    s.body("just a note\r\n");
+    d.out = s.eom("Q1");
+    if (const auto* e = find_edit(d.out, HeaderEdit::Op::add, "X-Rampart-Symbols"))
+        d.symbols = e->value;
+    return d;
+}
+
+} // namespace
+
+TEST_CASE("dnsbl: a listed client gets each list's symbol and weight; filters, masks and refusals are heeded")
+{
+    const std::string zones = R"(zones = ["bl.test=127.0.0.[2..3]*3", "B2:bl2.test*1.5", "WL:wl.test=127.0.10.2*-2",
+                                  "MASK:bl.test&0x08*2"])";
+    struct Case {
+        const char* ip;
+        const char* want; // in X-Rampart-Symbols
+    };
+    const Case cases[] = {
+        {"192.0.2.10", "RAMPART_RBL_BL_TEST(3.00),RAMPART_RBL_B2(1.50)"},
+        {"192.0.2.11", "none"},                   // 127.0.0.4: outside the filter, no 0x08 bit
+        {"192.0.2.12", "none"},                   // 127.255.255.254: the list refused the query
+        {"192.0.2.13", "RAMPART_RBL_MASK(2.00)"}, // 127.0.0.8: outside the filter, inside the mask
+        {"192.0.2.20", "RAMPART_RWL_WL(-2.00)"},
+        {"192.0.2.99", "none"},
+        {"2001:db8::1", "RAMPART_RBL_BL_TEST(3.00)"},
+    };
+    for (const auto& c : cases) {
+        const std::string ip = c.ip, want = c.want;
+        CAPTURE(ip);
+        CAPTURE(want);
+        const auto d = deliver_from(c.ip, zones);
+        CHECK(d.mail.kind == Answer::Kind::proceed);
+        CHECK(d.symbols == c.want);
+    }
+}
+
+TEST_CASE("dnsbl: weights reaching dnsbl.reject_score refuse the client at MAIL FROM")
+{
+    const std::string zones = R"(zones = ["bl.test*3", "bl2.test*2"]
+reject_score = 5
+)";
+    const auto listed = deliver_from("192.0.2.10", zones);
+    CHECK(listed.connect.kind == Answer::Kind::proceed); // the MTA did not wait at connect
+    CHECK(listed.mail.kind == Answer::Kind::reject);
+    CHECK(listed.mail.code == "550");
+    CHECK(listed.mail.text == "Service unavailable; client listed by DNS block lists");
+    const auto once = deliver_from("192.0.2.13", R"(zones = ["bl.test*3", "bl2.test*2"]
+reject_score = 3
+)");
+    CHECK(once.mail.kind == Answer::Kind::reject); // one list of weight 3 is enough for 3
+    const auto clean = deliver_from("192.0.2.99", zones);
+    CHECK(clean.mail.kind == Answer::Kind::proceed);
+    CHECK(clean.out.answer.kind == Answer::Kind::accept);
+}
+
+TEST_CASE("dnsbl: a list that fails is a temperror symbol; a tempfail only where dns.on_temperror says so")
+{
+    const std::string zones = R"(zones = ["broken.test", "silent.test", "bl.test*2"])";
+    const auto accepted = deliver_from("192.0.2.10", zones);
+    CHECK(accepted.out.answer.kind == Answer::Kind::accept);
+    CHECK(accepted.symbols.find("RAMPART_RBL_BL_TEST(2.00)") != std::string::npos);
+    CHECK(accepted.symbols.find("RAMPART_DNSBL_TEMPERROR(0.00)") != std::string::npos);
+
+    const auto deferred = deliver_from("192.0.2.10", zones, "on_temperror = \"tempfail\"\n");
+    CHECK(deferred.mail.kind == Answer::Kind::tempfail);
+    CHECK(deferred.mail.code == "451");
+    CHECK(deferred.mail.text == "DNS lookups failed, try again later");
+}
+
+TEST_CASE("dnsbl: with the DNS server silent, a message waits at most dns.budget_ms")
+{
+    // Every list is silent: each lookup would take 200 + 400 ms; the budget cuts it to 150 ms in all.
+    const std::string zones = R"(zones = ["silent.test", "a.silent.test", "b.silent.test"])";
+    const auto start = Clock::now();
+    const auto d = deliver_from("192.0.2.77", zones, "budget_ms = 150\n");
+    const auto took = Clock::now() - start;
+    CHECK(d.out.answer.kind == Answer::Kind::accept);
+    CHECK(d.symbols.find("RAMPART_DNSBL_TEMPERROR") != std::string::npos);
+    CHECK(took < std::chrono::milliseconds(550));
+}
