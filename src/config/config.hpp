@@ -65,8 +65,15 @@ struct Config {
     double dnsbl_reject_score = 0;
     double dnsbl_allow_score = 0;
 
+    bool zombie_enabled = false;
+    std::vector<std::string> zombie_reject;
+    bool helo_enabled = false;
+    std::vector<std::string> helo_reject;
+    std::vector<std::string> helo_own_names;
+
     std::int64_t network_ipv4_prefix = 0;
     std::int64_t network_ipv6_prefix = 0;
+    std::vector<std::string> network_internal;
 
     bool lists_enabled = false;
     std::int64_t lists_refresh_ms = 0;
@@ -155,6 +162,9 @@ struct Config {
     std::string reply_too_big;
     std::string reply_dnsbl;
     std::string reply_dns_failure;
+    std::string reply_rdns;
+    std::string reply_dynamic;
+    std::string reply_helo;
 
     std::string tag_subject_prefix;
 

@@ -145,6 +145,29 @@ const char* blocklist(std::string_view v)
     return why.c_str();
 }
 
+const char* zombie_reason(std::string_view v)
+{
+    return v == "no_ptr" || v == "mismatch" || v == "dynamic" ? nullptr : "must be no_ptr, mismatch or dynamic";
+}
+
+const char* helo_reason(std::string_view v)
+{
+    return v == "syntax" || v == "bare" || v == "ip_mismatch" || v == "ours"
+               ? nullptr
+               : "must be syntax, bare, ip_mismatch or ours";
+}
+
+const char* network(std::string_view v) { return Cidr::parse(v) ? nullptr : "must be ADDRESS/PREFIX or an address"; }
+
+const char* host_name_or_literal(std::string_view v)
+{
+    if (v.size() > 2 && v.front() == '[' && v.back() == ']')
+        return nullptr;
+    if (IpAddress::parse(v))
+        return nullptr;
+    return domain_name(v);
+}
+
 using K = SettingKind;
 
 // clang-format off
@@ -238,12 +261,36 @@ const Setting kSettings[] = {
      "a client whose list weights add up to minus this or less skips the zombie and HELO checks; 0 never",
      &Config::dnsbl_allow_score},
 
+    {"zombie.enabled", K::boolean, "true", 0, 0, {}, true,
+     "look up the client's reverse DNS (PTR, forward-confirmed) and judge names that look dynamic",
+     &Config::zombie_enabled},
+    {"zombie.reject", K::list, "[]", 0, 3, {}, true,
+     "findings that refuse the client at MAIL FROM: no_ptr, mismatch, dynamic; empty only scores",
+     &Config::zombie_reject, zombie_reason},
+
+    {"helo.enabled", K::boolean, "true", 0, 0, {}, true,
+     "judge the HELO name: syntax, bare names, address literals not the client's, our own name",
+     &Config::helo_enabled},
+    {"helo.reject", K::list, "[]", 0, 4, {}, true,
+     "findings that refuse the message at MAIL FROM: syntax, bare, ip_mismatch, ours; empty only scores",
+     &Config::helo_reject, helo_reason},
+    {"helo.own_names", K::list, "[]", 0, 64, {}, true,
+     "this host's names and address literals, which strangers must not claim; empty uses the host name",
+     &Config::helo_own_names, host_name_or_literal},
+
     {"network.ipv4_prefix", K::integer, "24", 8, 32, {}, true,
      "prefix length of the IPv4 network that network rates and reputation aggregate over",
      &Config::network_ipv4_prefix},
     {"network.ipv6_prefix", K::integer, "64", 16, 128, {}, true,
      "prefix length of the IPv6 network that network rates and reputation aggregate over",
      &Config::network_ipv6_prefix},
+    {"network.internal", K::list,
+     R"(["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", )"
+     R"("192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "::1/128", "fc00::/7", )"
+     R"("fe80::/10", "2001:db8::/32"])",
+     0, 1000, {}, true,
+     "networks without public reverse DNS (internal, special use): the zombie and HELO checks skip them",
+     &Config::network_internal, network},
 
     {"lists.enabled", K::boolean, "true", 0, 0, {}, true,
      "check the allow and block lists kept in Redis",
@@ -479,6 +526,17 @@ const Setting kSettings[] = {
     {"reply.dns_failure", K::string, R"("4.7.1 DNS lookups failed, try again later")", 0, 0, {}, true,
      "text of the 451 reply when a DNS check has no answer and dns.on_temperror is tempfail",
      &Config::reply_dns_failure, temporary_reply},
+
+    {"reply.rdns", K::string, R"("5.7.25 Client host rejected: no valid reverse DNS for your address")", 0, 0, {},
+     true, "text of the 550 reply when zombie.reject refuses a client for its reverse DNS (no_ptr, mismatch)",
+     &Config::reply_rdns, permanent_reply},
+    {"reply.dynamic", K::string,
+     R"("5.7.1 Client host rejected: dynamic address, send through your provider's mail server")", 0, 0, {}, true,
+     "text of the 550 reply when zombie.reject refuses a client whose name looks dynamic",
+     &Config::reply_dynamic, permanent_reply},
+    {"reply.helo", K::string, R"("5.7.1 Helo command rejected: invalid or forged HELO name")", 0, 0, {}, true,
+     "text of the 550 reply when helo.reject refuses a HELO name",
+     &Config::reply_helo, permanent_reply},
 
     {"tag.subject_prefix", K::string, R"("")", 0, 0, {}, true,
      "text put before the Subject of messages tagged as spam, e.g. \"[SPAM] \"; empty leaves it",

@@ -39,6 +39,17 @@ inline constexpr std::size_t kMaxSubjectBytes = 16 * 1024;
 inline constexpr std::size_t kMaxKeptHeaderBytes = 256 * 1024; // of all header fields kept for content checks
 inline constexpr std::size_t kKeptHeaderOverhead = 32;         // bytes one kept field counts beyond its text
 
+// What DNS said of the client, as the connection's DNS checks concluded.
+struct ClientDns {
+    double list_score = 0;            // weights of the DNS lists that list the client, added
+    std::vector<Symbol> list_symbols; // RAMPART_RBL_* and RAMPART_RWL_*
+    std::string list_failures;        // "zone:status,..." of the lists that could not be asked
+    enum class Rdns { unknown, none, mismatch, confirmed, temperror };
+    Rdns rdns = Rdns::unknown;
+    std::string rdns_name;     // the forward-confirmed name, or else the first PTR name
+    bool rdns_dynamic = false; // that name looks generic (the address in it, a dynamic-pool label)
+};
+
 struct Client {
     std::optional<IpAddress> ip; // absent for local submissions without an address
     Cidr net;
@@ -49,6 +60,7 @@ struct Client {
     Answer pending_answer;    // an answer given to every later MAIL (connection rate over limit)
     bool allowed = false;     // allow-listed client: every message is clean
     bool dns_allowed = false; // DNS allow lists vouch for it (dnsbl.allow_score): zombie and HELO checks skip it
+    ClientDns dns;
     bool redis_failed = false;
 };
 

@@ -73,8 +73,15 @@ std::shared_ptr<const Runtime> replay_runtime(const std::string& config_text, co
     const auto& cfg = parsed.config;
     auto store = std::make_shared<Store>(*cfg);
     auto lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix), std::chrono::milliseconds(1000));
-    return std::make_shared<const Runtime>(
-        Runtime{cfg, store, lists, Keys(cfg->redis_prefix), std::make_shared<LimitCache>(), loaded.ruleset, nullptr, {}});
+    // No resolver: a replay judges stored mail offline, without DNS.
+    auto rt = std::make_shared<Runtime>(Runtime{.config = cfg,
+                                                .store = store,
+                                                .lists = lists,
+                                                .keys = Keys(cfg->redis_prefix),
+                                                .limits = std::make_shared<LimitCache>(),
+                                                .rules = loaded.ruleset});
+    add_host_facts(*rt);
+    return rt;
 }
 
 std::string read_stored(const std::filesystem::path& p)

@@ -2,6 +2,11 @@
 
 #include "ruleset/ruleset.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
 
 #include <filesystem>
 
@@ -41,12 +46,39 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
     for (const auto& spec : cfg->dnsbl_zones)
         if (auto bl = dns::parse_blocklist(spec)) // the configuration checked them
             blocklists.push_back(std::move(*bl));
-    return std::make_shared<const Runtime>(Runtime{std::move(cfg), std::move(store), std::move(lists), std::move(keys),
-                                                   std::move(limits), std::move(rules), std::move(resolver),
-                                                   std::move(blocklists)});
+    auto rt = std::make_shared<Runtime>(Runtime{std::move(cfg),
+                                                std::move(store),
+                                                std::move(lists),
+                                                std::move(keys),
+                                                std::move(limits),
+                                                std::move(rules),
+                                                std::move(resolver),
+                                                std::move(blocklists),
+                                                {},
+                                                {}});
+    add_host_facts(*rt);
+    return rt;
 }
 
-bool dns_needed(const Config& cfg) { return cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty(); }
+void add_host_facts(Runtime& rt)
+{
+    for (const auto& n : rt.config->network_internal)
+        if (auto c = Cidr::parse(n)) // the configuration checked them
+            rt.internal.push_back(*c);
+    rt.own_names = rt.config->helo_own_names;
+    if (rt.own_names.empty()) {
+        char name[256] = {};
+        if (gethostname(name, sizeof name - 1) == 0 && name[0] != '\0')
+            rt.own_names.push_back(lowercase(name));
+    }
+}
+
+bool Runtime::is_internal(const IpAddress& ip) const
+{
+    return std::any_of(internal.begin(), internal.end(), [&](const Cidr& c) { return c.contains(ip); });
+}
+
+bool dns_needed(const Config& cfg) { return (cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty()) || cfg.zombie_enabled; }
 
 std::vector<std::string> rule_paths(const Config& cfg)
 {

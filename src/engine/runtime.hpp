@@ -28,20 +28,29 @@ struct Loaded;
 namespace rampart {
 
 struct Runtime {
-    std::shared_ptr<const Config> config;
-    std::shared_ptr<Store> store;
-    std::shared_ptr<ListCache> lists;
+    std::shared_ptr<const Config> config{};
+    std::shared_ptr<Store> store{};
+    std::shared_ptr<ListCache> lists{};
     Keys keys;
-    std::shared_ptr<LimitCache> limits;
-    std::shared_ptr<const rules::Ruleset> rules; // null when rules are off
-    std::shared_ptr<dns::Resolver> resolver;     // null when no check uses DNS
-    std::vector<dns::BlockList> blocklists;      // dnsbl.zones, parsed
+    std::shared_ptr<LimitCache> limits{};
+    std::shared_ptr<const rules::Ruleset> rules{}; // null when rules are off
+    std::shared_ptr<dns::Resolver> resolver{};     // null when no check uses DNS
+    std::vector<dns::BlockList> blocklists{};      // dnsbl.zones, parsed
+    std::vector<Cidr> internal{};                  // network.internal, parsed
+    std::vector<std::string> own_names{};          // helo.own_names, or this host's name
+
+    // True when `ip` is in network.internal.
+    bool is_internal(const IpAddress& ip) const;
 
     // Builds services for `cfg`, reusing those of `previous` where the
     // settings they depend on are unchanged; `rules` as load_rules gave them.
     static std::shared_ptr<const Runtime> make(std::shared_ptr<const Config> cfg, const Runtime* previous = nullptr,
                                                std::shared_ptr<const rules::Ruleset> rules = nullptr);
 };
+
+// Fills the Runtime's facts of this host and its networks from its
+// configuration (network.internal, helo.own_names or the host name).
+void add_host_facts(Runtime& rt);
 
 // True when an enabled check looks names up in DNS.
 bool dns_needed(const Config& cfg);

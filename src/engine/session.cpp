@@ -269,11 +269,7 @@ Answer Session::mail(std::string_view sender, std::string_view queue_id, std::st
     d_tx.declared_size = size;
     if (d_client.answer.settles()) // refused at connect or HELO, and logged there
         return d_client.answer;
-    collect_dns(DnsWait::early); // a client the DNS lists refuse is refused here
-    if (d_client.answer.settles()) {
-        sw.lap();
-        return refuse(d_client.answer);
-    }
+    collect_dns(DnsWait::early);       // what the checks that may refuse here need of DNS
     collect(Wait::none);               // the connection's replies, and an answer pending for it
     const Answer a = run(Phase::mail); // with an answer pending for the connection, only the lists run
     sw.lap();
@@ -381,18 +377,24 @@ Outcome Session::eom(std::string_view queue_id)
     const Config& cfg = config();
     collect(Wait::verdict); // what the verdict needs of the steps before DATA
     collect_dns(DnsWait::all);
-    // An answer found at a step negotiated without a reply, or found late, is given now.
-    if (const Answer early = answer(); early.settles()) {
+    // An answer found at a step negotiated without a reply, or found late,
+    // or by a check at the end (a DNS failure under dns.on_temperror =
+    // tempfail), is given now.
+    const auto refused = [&] {
         Outcome out;
         sw.lap();
-        out.answer = refuse(early);
+        out.answer = refuse(answer());
         release_content();
         orphan_message_flights();
         d_in_message = false;
         return out;
-    }
+    };
+    if (answer().settles())
+        return refused();
     run(Phase::eom);
     collect_dns(DnsWait::all);
+    if (answer().settles())
+        return refused();
     for (const auto& s : d_client.card.symbols())
         d_tx.card.add(s.name, s.score, s.detail);
     apply_score_overrides();

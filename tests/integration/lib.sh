@@ -38,6 +38,7 @@ RT_FAILURES=0
 RT_REDIS_PID=""
 RT_SINK_PID=""
 RT_MILTER_PID=""
+RT_DNS_PID=""
 RT_POSTFIX_ETC=""
 
 # How long to wait for a daemon to answer or a queue to drain, in tenths
@@ -275,6 +276,45 @@ rt_start_redis() {
 rt_kill_redis() {
 	rt_kill "$RT_REDIS_PID" KILL
 	RT_REDIS_PID=""
+}
+
+# --- DNS --------------------------------------------------------------
+
+# rt_start_dns PORT ZONEFILE...: the test DNS server (tests/dns/testdns.py)
+# on 127.0.0.1:PORT, UDP and TCP, serving ZONEFILEs; its queries are
+# logged to $RT_DIR/dns-queries.log. Ready when it answers.
+rt_start_dns() {
+	RT_DNS_PORT=$1
+	shift
+	python3 "$RT_LIB_DIR/../dns/testdns.py" --port "$RT_DNS_PORT" \
+		--log "$RT_DIR/dns-queries.log" "$@" \
+		</dev/null >"$RT_DIR/dns.log" 2>&1 &
+	RT_DNS_PID=$!
+	rt_record_pid testdns "$RT_DNS_PID"
+	local i=0
+	until python3 - "$RT_DNS_PORT" <<'PY' 2>/dev/null
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.2)
+s.sendto(struct.pack("!HHHHHH", 1, 0x100, 1, 0, 0, 0) + b"\x05probe\x04test\x00" + struct.pack("!HH", 1, 1),
+         ("127.0.0.1", int(sys.argv[1])))
+s.recv(512)
+PY
+	do
+		i=$((i + 1))
+		if ! kill -0 "$RT_DNS_PID" 2>/dev/null || [ $i -gt $RT_WAIT ]; then
+			rt_log "the test DNS server did not start; its log:"
+			tail -n 20 "$RT_DIR/dns.log" 2>/dev/null | sed 's/^/    /'
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# rt_stop_dns: the DNS server goes away (its port then answers nothing).
+rt_stop_dns() {
+	rt_kill "$RT_DNS_PID" KILL
+	RT_DNS_PID=""
 }
 
 # --- smtp-sink -------------------------------------------------------
@@ -673,6 +713,7 @@ rt_teardown() {
 	rt_stop_milter
 	rt_kill "$RT_SINK_PID"
 	rt_kill "$RT_REDIS_PID"
+	rt_kill "$RT_DNS_PID"
 	if [ "$status" != 0 ] && [ "$status" != 77 ]; then
 		rt_dump_logs
 	fi

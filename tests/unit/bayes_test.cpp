@@ -643,7 +643,7 @@ Decided decide(const std::string& cfg_text, Transaction& tx, const std::string& 
     const auto cfg = test::config("[bayes]\nenabled = true\nmin_spam = 10\nmin_ham = 10\nstrength = 1.0\nprior = 0.5\n"
                                   "min_token_strength = 0.1\nmax_tokens = 150\nbuckets = 16384\nshards = 1\n" +
                                   scores + cfg_text);
-    const Runtime rt{cfg, nullptr, nullptr, Keys("p:"), nullptr, nullptr, nullptr, {}};
+    const Runtime rt{.config = cfg, .keys = Keys("p:")};
     Client client;
     Context ctx{*cfg, rt, client, tx};
     const Check& check = bayes_check();
@@ -855,7 +855,7 @@ TEST_CASE("bayes check: a message without tokens asks nothing; replies that do n
     CHECK(d.symbols.empty());
 
     const auto cfg = test::config("[bayes]\nenabled = true\nmin_spam = 1\nmin_ham = 1\n");
-    const Runtime rt{cfg, nullptr, nullptr, Keys("p:"), nullptr, nullptr, nullptr, {}};
+    const Runtime rt{.config = cfg, .keys = Keys("p:")};
     Client client;
     Transaction tx = spammy_tx();
     Context ctx{*cfg, rt, client, tx};

@@ -187,7 +187,7 @@ TEST_CASE("dns: a name that cannot be sent is an error at once, and nothing is s
 {
     dns::Resolver r(*dns_config());
     for (const std::string& bad : {std::string(), std::string("a..test"), std::string(64, 'x') + ".test",
-                                  std::string(300, 'a'), std::string("sp ace.test")}) {
+                                   std::string(300, 'a'), std::string("sp ace.test")}) {
         CAPTURE(bad);
         auto l = r.lookup(bad, dns::Type::a);
         CHECK(l->ready());
@@ -211,8 +211,11 @@ TEST_CASE("dns: the cache keeps at most dns.cache_entries names")
 
 namespace {
 
-// Clean mail is tagged too, so that its symbols show.
-const char* kOnlyDnsbl = R"(
+// Clean mail is tagged too, so that its symbols show; the HELO check is
+// off (helo_test.cpp tests it).
+const char* kOnlyDns = R"(
+[helo]
+enabled = false
 [action]
 clean = "tag"
 [content]
@@ -233,13 +236,21 @@ struct Delivery {
     std::string symbols;
 };
 
-Delivery deliver_from(const std::string& ip, const std::string& dnsbl, const std::string& dns_extra = "")
+struct Client {
+    std::string ip;
+    std::string helo = "client.example";
+    std::string auth_user{};
+};
+
+// One message from `c` through a Session whose configuration adds `extra`
+// to the DNS settings (with `dns_extra` in [dns]).
+Delivery deliver(const Client& c, const std::string& extra, const std::string& dns_extra = "")
 {
-    Session s(runtime(config(std::string(kOnlyDnsbl) + dns_settings(dns_extra) + "[dnsbl]\n" + dnsbl)));
+    Session s(runtime(config(std::string(kOnlyDns) + dns_settings(dns_extra) + extra)));
     Delivery d;
-    d.connect = s.connect(IpAddress::parse(ip), "client.example");
-    s.helo("client.example");
-    d.mail = s.mail("<a@example.net>", "", "");
+    d.connect = s.connect(IpAddress::parse(c.ip), "client.example");
+    s.helo(c.helo);
+    d.mail = s.mail("<a@example.net>", "", c.auth_user);
     if (d.mail.settles())
         return d;
     s.rcpt("<b@example.org>");
@@ -249,6 +260,11 @@ Delivery deliver_from(const std::string& ip, const std::string& dnsbl, const std
     if (const auto* e = find_edit(d.out, HeaderEdit::Op::add, "X-Rampart-Symbols"))
         d.symbols = e->value;
     return d;
+}
+
+Delivery deliver_from(const std::string& ip, const std::string& dnsbl, const std::string& dns_extra = "")
+{
+    return deliver({ip}, "[zombie]\nenabled = false\n[dnsbl]\n" + dnsbl, dns_extra);
 }
 
 } // namespace
@@ -323,4 +339,64 @@ TEST_CASE("dnsbl: with the DNS server silent, a message waits at most dns.budget
     CHECK(d.out.answer.kind == Answer::Kind::accept);
     CHECK(d.symbols.find("RAMPART_DNSBL_TEMPERROR") != std::string::npos);
     CHECK(took < std::chrono::milliseconds(550));
+}
+
+// ---- zombie heuristics: reverse DNS ----
+
+TEST_CASE("zombie: no PTR, a PTR that does not lead back, and names that look dynamic score")
+{
+    struct Case {
+        const char* ip;
+        const char* want;
+    };
+    const Case cases[] = {
+        {"11.0.0.1", "none"},                         // mail.good.test, confirmed
+        {"11.0.0.2", "RAMPART_RDNS_NONE(1.50)"},      // no PTR
+        {"11.0.0.3", "RAMPART_RDNS_MISMATCH(1.00)"},  // fake.good.test -> 11.9.9.9
+        {"11.0.0.4", "RAMPART_RDNS_DYNAMIC(1.50)"},   // 4-0-0-11.dyn.isp.test, confirmed
+        {"11.0.0.5", "RAMPART_RDNS_DYNAMIC(1.50)"},   // dsl5.isp.test
+        {"11.0.0.6", "RAMPART_RDNS_TEMPERROR(0.00)"}, // SERVFAIL
+        {"11.0.0.7", "none"},                         // smtp.cable.test: the word is the provider's
+        {"11.0.0.8", "none"},                         // two PTR names, the second leads back
+        {"2a00::1", "none"},                          // v6.good.test, confirmed over AAAA
+        {"10.1.2.3", "none"},                         // internal: not looked up
+    };
+    for (const auto& c : cases) {
+        const std::string ip = c.ip, want = c.want;
+        CAPTURE(ip);
+        const auto d = deliver({ip}, "");
+        CHECK(d.mail.kind == Answer::Kind::proceed);
+        CHECK(d.symbols == want);
+    }
+    CHECK(queries_for("3.2.1.10.in-addr.arpa", "PTR") == 0);
+}
+
+TEST_CASE("zombie: zombie.reject refuses at MAIL FROM; authenticated and DNS-allowed clients are not judged")
+{
+    const std::string reject = "[zombie]\nreject = [\"no_ptr\", \"dynamic\"]\n";
+    const auto none = deliver({"11.0.0.2"}, reject);
+    CHECK(none.mail.kind == Answer::Kind::reject);
+    CHECK(none.mail.xcode == "5.7.25");
+    const auto dynamic = deliver({"11.0.0.5"}, reject);
+    CHECK(dynamic.mail.kind == Answer::Kind::reject);
+    CHECK(dynamic.mail.text == "Client host rejected: dynamic address, send through your provider's mail server");
+    const auto mismatch = deliver({"11.0.0.3"}, reject); // not asked to refuse: scores only
+    CHECK(mismatch.mail.kind == Answer::Kind::proceed);
+    CHECK(mismatch.symbols == "RAMPART_RDNS_MISMATCH(1.00)");
+
+    const auto submitter = deliver({"11.0.0.5", "laptop", "alice"}, reject);
+    CHECK(submitter.mail.kind == Answer::Kind::proceed);
+    CHECK(submitter.symbols == "none");
+
+    // 11.0.0.2 on an allow list whose weight vouches for it.
+    const auto vouched = deliver({"11.0.0.2"}, reject + "[dnsbl]\nzones = [\"WL:wl2.test*-3\"]\nallow_score = 2\n");
+    CHECK(vouched.mail.kind == Answer::Kind::proceed);
+    CHECK(vouched.symbols == "RAMPART_RWL_WL(-3.00)");
+}
+
+TEST_CASE("zombie: a reverse DNS that fails tempfails only under dns.on_temperror = tempfail")
+{
+    CHECK(deliver({"11.0.0.6"}, "").out.answer.kind == Answer::Kind::accept);
+    const auto d = deliver({"11.0.0.6"}, "", "on_temperror = \"tempfail\"\n");
+    CHECK(d.mail.kind == Answer::Kind::tempfail);
 }

@@ -29,8 +29,15 @@ inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
     std::vector<dns::BlockList> blocklists;
     for (const auto& spec : cfg->dnsbl_zones)
         blocklists.push_back(*dns::parse_blocklist(spec));
-    return std::make_shared<const Runtime>(Runtime{cfg, store, lists, keys, std::make_shared<LimitCache>(), nullptr,
-                                                   std::move(resolver), std::move(blocklists)});
+    auto rt = std::make_shared<Runtime>(Runtime{.config = cfg,
+                                                .store = store,
+                                                .lists = lists,
+                                                .keys = keys,
+                                                .limits = std::make_shared<LimitCache>(),
+                                                .resolver = std::move(resolver),
+                                                .blocklists = std::move(blocklists)});
+    add_host_facts(*rt);
+    return rt;
 }
 
 inline const HeaderEdit* find_edit(const Outcome& o, HeaderEdit::Op op, const std::string& name)

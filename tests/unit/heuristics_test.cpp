@@ -39,7 +39,7 @@ const auto kArrival = std::chrono::sys_days{std::chrono::year{2024} / 3 / 15} + 
 std::set<std::string> symbols(const Check& check, Transaction& tx, const std::string& cfg_text = "")
 {
     const auto cfg = test::config(cfg_text);
-    const Runtime rt{cfg, nullptr, nullptr, Keys(""), nullptr, nullptr, nullptr, {}};
+    const Runtime rt{.config = cfg, .keys = Keys("")};
     Client client;
     Context ctx{*cfg, rt, client, tx};
     CHECK(check.runs_in(Phase::eom, *cfg));
