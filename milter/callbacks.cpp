@@ -239,6 +239,7 @@ bool apply_edit(SMFICTX* ctx, const HeaderEdit& e)
     char* name = const_cast<char*>(e.name.c_str());
     switch (e.op) {
     case HeaderEdit::Op::add: return smfi_addheader(ctx, name, const_cast<char*>(e.value.c_str())) == MI_SUCCESS;
+    case HeaderEdit::Op::insert: return smfi_insheader(ctx, 0, name, const_cast<char*>(e.value.c_str())) == MI_SUCCESS;
     case HeaderEdit::Op::change:
         return smfi_chgheader(ctx, name, e.index, const_cast<char*>(e.value.c_str())) == MI_SUCCESS;
     case HeaderEdit::Op::remove: return smfi_chgheader(ctx, name, e.index, nullptr) == MI_SUCCESS;

@@ -65,6 +65,10 @@ struct Config {
     double dnsbl_reject_score = 0;
     double dnsbl_allow_score = 0;
 
+    bool spf_enabled = false;
+    bool spf_reject_fail = false;
+    std::string auth_authserv_id;
+
     bool zombie_enabled = false;
     std::vector<std::string> zombie_reject;
     bool helo_enabled = false;
@@ -165,6 +169,7 @@ struct Config {
     std::string reply_rdns;
     std::string reply_dynamic;
     std::string reply_helo;
+    std::string reply_spf_fail;
 
     std::string tag_subject_prefix;
 

@@ -157,6 +157,16 @@ const char* helo_reason(std::string_view v)
                : "must be syntax, bare, ip_mismatch or ours";
 }
 
+const char* authserv_id(std::string_view v)
+{
+    if (v.empty())
+        return nullptr;
+    for (char c : v)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == ';' || c == '(' || c == ')' || c == '"')
+            return "must be a token: no spaces, control characters, ';', quotes or parentheses";
+    return nullptr;
+}
+
 const char* network(std::string_view v) { return Cidr::parse(v) ? nullptr : "must be ADDRESS/PREFIX or an address"; }
 
 const char* host_name_or_literal(std::string_view v)
@@ -260,6 +270,16 @@ const Setting kSettings[] = {
     {"dnsbl.allow_score", K::real, "0", 0, 1000, {}, true,
      "a client whose list weights add up to minus this or less skips the zombie and HELO checks; 0 never",
      &Config::dnsbl_allow_score},
+
+    {"auth.authserv_id", K::string, R"("")", 0, 0, {}, true,
+     "the authserv-id of the Authentication-Results field rampart adds; empty uses the host name",
+     &Config::auth_authserv_id, authserv_id},
+    {"spf.enabled", K::boolean, "true", 0, 0, {}, true,
+     "check the client against the SPF record of the MAIL FROM domain (of the HELO name for bounces)",
+     &Config::spf_enabled},
+    {"spf.reject_fail", K::boolean, "false", 0, 0, {}, true,
+     "refuse each recipient of a message whose SPF result is fail, with reply.spf_fail and the domain's explanation",
+     &Config::spf_reject_fail},
 
     {"zombie.enabled", K::boolean, "true", 0, 0, {}, true,
      "look up the client's reverse DNS (PTR, forward-confirmed) and judge names that look dynamic",
@@ -537,6 +557,10 @@ const Setting kSettings[] = {
     {"reply.helo", K::string, R"("5.7.1 Helo command rejected: invalid or forged HELO name")", 0, 0, {}, true,
      "text of the 550 reply when helo.reject refuses a HELO name",
      &Config::reply_helo, permanent_reply},
+
+    {"reply.spf_fail", K::string, R"("5.7.23 SPF validation failed")", 0, 0, {}, true,
+     "text of the 550 reply when spf.reject_fail refuses a recipient; the domain's explanation follows",
+     &Config::reply_spf_fail, permanent_reply},
 
     {"tag.subject_prefix", K::string, R"("")", 0, 0, {}, true,
      "text put before the Subject of messages tagged as spam, e.g. \"[SPAM] \"; empty leaves it",

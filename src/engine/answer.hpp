@@ -26,7 +26,7 @@ struct Answer {
 };
 
 struct HeaderEdit {
-    enum class Op { add, change, remove };
+    enum class Op { add, insert, change, remove }; // insert: at the top of the header
     Op op = Op::add;
     std::string name;
     int index = 0; // change/remove: 1-based occurrence of `name`

@@ -8,6 +8,7 @@
 //   talk to each other directly.
 #pragma once
 
+#include "auth/spf.hpp"
 #include "engine/answer.hpp"
 #include "engine/scorecard.hpp"
 #include "net/address.hpp"
@@ -99,6 +100,14 @@ struct Transaction {
     std::string body_tail;  // carry-over between body chunks for patterns that span them
     std::string_view chunk; // the body chunk being decided
     bool body_done = false; // nothing needs more of the body
+
+    std::optional<auth::Spf> spf; // once evaluated, at MAIL FROM
+    // Methods' results for Authentication-Results ("spf=pass smtp.mailfrom=example.net"), in order.
+    std::vector<std::string> auth_results;
+    // Incoming Authentication-Results fields that claim our authserv-id, as
+    // 1-based occurrences of the field name: each is removed.
+    std::vector<int> forged_auth_results;
+    int auth_results_seen = 0;
 
     Scorecard card;
     std::optional<Category> forced; // a check settled the category (allow list, GTUBE)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include <filesystem>
 
@@ -65,12 +66,13 @@ void add_host_facts(Runtime& rt)
     for (const auto& n : rt.config->network_internal)
         if (auto c = Cidr::parse(n)) // the configuration checked them
             rt.internal.push_back(*c);
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+        std::strcpy(host, "localhost");
     rt.own_names = rt.config->helo_own_names;
-    if (rt.own_names.empty()) {
-        char name[256] = {};
-        if (gethostname(name, sizeof name - 1) == 0 && name[0] != '\0')
-            rt.own_names.push_back(lowercase(name));
-    }
+    if (rt.own_names.empty())
+        rt.own_names.push_back(lowercase(host));
+    rt.authserv_id = rt.config->auth_authserv_id.empty() ? lowercase(host) : rt.config->auth_authserv_id;
 }
 
 bool Runtime::is_internal(const IpAddress& ip) const
@@ -78,7 +80,10 @@ bool Runtime::is_internal(const IpAddress& ip) const
     return std::any_of(internal.begin(), internal.end(), [&](const Cidr& c) { return c.contains(ip); });
 }
 
-bool dns_needed(const Config& cfg) { return (cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty()) || cfg.zombie_enabled; }
+bool dns_needed(const Config& cfg)
+{
+    return (cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty()) || cfg.zombie_enabled || cfg.spf_enabled;
+}
 
 std::vector<std::string> rule_paths(const Config& cfg)
 {

@@ -37,7 +37,8 @@ struct Runtime {
     std::shared_ptr<dns::Resolver> resolver{};     // null when no check uses DNS
     std::vector<dns::BlockList> blocklists{};      // dnsbl.zones, parsed
     std::vector<Cidr> internal{};                  // network.internal, parsed
-    std::vector<std::string> own_names{};          // helo.own_names, or this host's name
+    std::vector<std::string> own_names{};
+    std::string authserv_id{}; // auth.authserv_id, or this host's name          // helo.own_names, or this host's name
 
     // True when `ip` is in network.internal.
     bool is_internal(const IpAddress& ip) const;

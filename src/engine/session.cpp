@@ -28,6 +28,30 @@ class Stopwatch {
     std::chrono::steady_clock::time_point d_start;
 };
 
+// The authserv-id an Authentication-Results field begins with: its first
+// token, after any comments and white space (RFC 8601 section 2.2).
+std::string_view authserv_id_of(std::string_view v)
+{
+    std::size_t i = 0;
+    while (i < v.size()) {
+        if (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n') {
+            ++i;
+        } else if (v[i] == '(') { // a comment, nested ones included
+            int depth = 0;
+            for (; i < v.size(); ++i) {
+                depth += v[i] == '(' ? 1 : v[i] == ')' ? -1 : 0;
+                if (depth == 0)
+                    break;
+            }
+            ++i;
+        } else {
+            break;
+        }
+    }
+    const auto end = v.find_first_of(" \t\r\n;(", i);
+    return v.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
+}
+
 // Steps whose Redis work goes out without the MTA waiting for it.
 bool before_data(Phase p) { return p == Phase::connect || p == Phase::helo || p == Phase::mail; }
 
@@ -326,6 +350,11 @@ void Session::header(std::string_view name, std::string_view value)
         else // cannot remove them all: such a message has nothing to say in its favour
             d_tx.card.add("RAMPART_FORGED_HEADERS_FLOOD", kForgedFloodScore,
                           fmt::format("more than {} distinct names", kMaxForgedNames));
+    } else if (iequals(name, "Authentication-Results")) {
+        // One claiming our authserv-id did not come from us (RFC 8601 section 5).
+        ++d_tx.auth_results_seen;
+        if (iequals(authserv_id_of(value), d_rt->authserv_id))
+            d_tx.forged_auth_results.push_back(d_tx.auth_results_seen);
     } else if (!d_tx.has_subject && iequals(name, "Subject")) {
         d_tx.has_subject = true;
         if (value.size() > kMaxSubjectBytes)
@@ -405,6 +434,8 @@ Outcome Session::eom(std::string_view queue_id)
     if ((d_client.redis_failed || d_tx.redis_failed) && action == Action::accept)
         action = Action::tag;
     Outcome out = decide_outcome(cfg, d_tx, category, action);
+    if (out.answer.kind == Answer::Kind::accept)
+        add_authentication_results(out);
 
     Context ctx = context();
     Batch writes;
@@ -419,6 +450,18 @@ Outcome Session::eom(std::string_view queue_id)
     orphan_message_flights();
     d_in_message = false;
     return out;
+}
+
+void Session::add_authentication_results(Outcome& out) const
+{
+    for (auto it = d_tx.forged_auth_results.rbegin(); it != d_tx.forged_auth_results.rend(); ++it)
+        out.edits.push_back({HeaderEdit::Op::remove, "Authentication-Results", *it, {}});
+    if (d_tx.auth_results.empty())
+        return;
+    std::string value = d_rt->authserv_id;
+    for (const auto& r : d_tx.auth_results)
+        value += ";\r\n\t" + r;
+    out.edits.push_back({HeaderEdit::Op::insert, "Authentication-Results", 0, value});
 }
 
 void Session::release_content()

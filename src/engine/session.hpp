@@ -37,6 +37,11 @@
 //   names add RAMPART_FORGED_HEADERS_FLOOD (100). Forged headers are counted
 //   whatever the limits, so that every one is removed.
 //
+//   Delivered mail gets one Authentication-Results field (RFC 8601) at
+//   the top of its header, authserv-id first (auth.authserv_id), with
+//   each method's result; incoming fields that claim the same
+//   authserv-id are removed, whoever wrote them.
+//
 //   One log line per message at decision time, queue id first:
 //     QID: client=IP helo=NAME from=<SENDER> rcpts=N category=C score=S
 //          action=A symbols=SYM(score),... ms=T
@@ -142,6 +147,9 @@ class Session {
     // The scores an admin's `score` lines give built-in symbols.
     void apply_score_overrides();
     void release_content();
+    // Removes the incoming Authentication-Results fields that claim our
+    // authserv-id, and puts ours at the top.
+    void add_authentication_results(Outcome& out) const;
     bool settled_clean() const;
 
     std::shared_ptr<const Runtime> d_rt;

@@ -9,7 +9,8 @@
 #	(network.internal = []), so that each client address stands for a
 #	stranger on the Internet:
 #
-#	  - a named, confirmed client on no list is delivered, tagged;
+#	  - a named, confirmed client on no list is delivered, tagged, with
+#	    "Authentication-Results: mx.rampart.test; spf=pass ...";
 #	  - a client on a DNS block list over dnsbl.reject_score is refused
 #	    550 5.7.1 at MAIL FROM, before DATA;
 #	  - a client without reverse DNS (a zombie) is refused 550 5.7.25 at
@@ -59,6 +60,9 @@ reject = ["no_ptr"]
 
 [network]
 internal = []
+
+[auth]
+authserv_id = "mx.rampart.test"
 EOF
 rt_start_milter "$conf" || {
 	rt_fail "rampart-milter does not start"
@@ -90,13 +94,19 @@ expect_refused_at_mail() {
 }
 
 rt_log "== DNS up: a good client, a listed one, a zombie, a dynamic one"
-rt_send good 127.0.0.21 alice@sender.example "$rcpt" clean.eml
+rt_send good 127.0.0.21 alice@sender.e2e.test "$rcpt" clean.eml
 rt_send listed 127.0.0.22 alice@sender.example "$rcpt" clean.eml
 rt_send zombie 127.0.0.23 alice@sender.example "$rcpt" clean.eml
 rt_send dynamic 127.0.0.24 alice@sender.example "$rcpt" clean.eml
 rt_wait_queue || true
 
 expect_outcome good accepted
+rt_check "good: Authentication-Results" "$(rt_header good Authentication-Results | tr -s ' \t' ' ')" \
+	"mx.rampart.test; spf=pass smtp.mailfrom=sender.e2e.test"
+# At the top: above the client's own fields (RFC 8601 section 5).
+rt_check "good: Authentication-Results comes before the message's Subject" \
+	"$(rt_headers good | grep -n -i -E '^(Authentication-Results|Subject):' | cut -d: -f2 | tr '\n' ' ')" \
+	"Authentication-Results Subject "
 rt_check "good: no DNS symbol in X-Rampart-Symbols" \
 	"$(rt_header good X-Rampart-Symbols | grep -o -E 'RAMPART_(RBL|RWL|RDNS|DNSBL)_[A-Z_]*' || true)" ""
 

@@ -1,6 +1,7 @@
 // Integration tests against a real DNS server (tests/dns/testdns.py serving
 // tests/dns/test.zone), started by tests/integration/dns-tests.sh, which
 // passes its port in DNS_PORT and its query log in DNS_LOG.
+#include "auth/spf.hpp"
 #include "dns/resolver.hpp"
 #include "engine/session.hpp"
 #include "helpers.hpp"
@@ -246,7 +247,7 @@ struct Client {
 // to the DNS settings (with `dns_extra` in [dns]).
 Delivery deliver(const Client& c, const std::string& extra, const std::string& dns_extra = "")
 {
-    Session s(runtime(config(std::string(kOnlyDns) + dns_settings(dns_extra) + extra)));
+    Session s(runtime(config(std::string(kOnlyDns) + "[spf]\nenabled = false\n" + dns_settings(dns_extra) + extra)));
     Delivery d;
     d.connect = s.connect(IpAddress::parse(c.ip), "client.example");
     s.helo(c.helo);
@@ -399,4 +400,129 @@ TEST_CASE("zombie: a reverse DNS that fails tempfails only under dns.on_temperro
     CHECK(deliver({"11.0.0.6"}, "").out.answer.kind == Answer::Kind::accept);
     const auto d = deliver({"11.0.0.6"}, "", "on_temperror = \"tempfail\"\n");
     CHECK(d.mail.kind == Answer::Kind::tempfail);
+}
+
+// ---- SPF ----
+
+TEST_CASE("spf: every result of RFC 7208 from records served by the test DNS server")
+{
+    dns::Resolver r(*dns_config());
+    struct Case {
+        const char* ip;
+        const char* helo;
+        const char* sender;
+        auth::SpfResult want;
+        const char* domain;
+    };
+    using S = auth::SpfResult;
+    const Case cases[] = {
+        {"11.0.1.5", "h.example", "a@spf.test", S::pass, "spf.test"},
+        {"11.0.2.5", "h.example", "a@spf.test", S::fail, "spf.test"},
+        {"11.0.2.5", "h.example", "a@SOFT.test", S::softfail, "soft.test"},
+        {"11.0.2.5", "h.example", "a@neutral.test", S::neutral, "neutral.test"},
+        {"11.0.1.5", "h.example", "a@incl.test", S::pass, "incl.test"},
+        {"11.0.2.5", "h.example", "a@incl.test", S::fail, "incl.test"},
+        {"11.0.3.1", "h.example", "a@mx.test", S::pass, "mx.test"},
+        {"11.0.3.2", "h.example", "a@mx.test", S::fail, "mx.test"},
+        {"11.0.1.5", "h.example", "a@perm.test", S::permerror, "perm.test"},
+        {"11.0.1.5", "h.example", "a@twice.test", S::permerror, "twice.test"},
+        {"11.0.1.5", "h.example", "a@nospf.test", S::none, "nospf.test"},
+        {"11.0.1.5", "h.example", "a@nothing.test", S::none, "nothing.test"},
+        {"11.0.1.5", "h.example", "a@x.servfail.test", S::temperror, "x.servfail.test"},
+        {"11.0.1.5", "helo.spf.test", "", S::pass, "helo.spf.test"}, // a bounce: the HELO name's record
+        {"11.0.2.5", "helo.spf.test", "", S::fail, "helo.spf.test"},
+        {"11.0.1.5", "nodot", "", S::none, "nodot"},
+        {"2a00:1::5", "h.example", "a@v6.spf.test", S::pass, "v6.spf.test"},
+        {"2a00:2::5", "h.example", "a@v6.spf.test", S::fail, "v6.spf.test"},
+    };
+    for (const auto& c : cases) {
+        const std::string ip = c.ip, sender = c.sender, helo = c.helo;
+        CAPTURE(ip);
+        CAPTURE(sender);
+        CAPTURE(helo);
+        const auto spf =
+            auth::evaluate_spf(r, Clock::now() + std::chrono::seconds(5), *IpAddress::parse(ip), helo, sender);
+        CHECK(auth::to_string(spf.result) == auth::to_string(c.want));
+        CHECK(spf.domain == c.domain);
+        CHECK(spf.helo_identity == sender.empty());
+    }
+}
+
+TEST_CASE("spf: a fail carries an explanation of what failed")
+{
+    dns::Resolver r(*dns_config());
+    const auto deadline = Clock::now() + std::chrono::seconds(5);
+    const auto own = auth::evaluate_spf(r, deadline, *IpAddress::parse("11.0.2.5"), "h.example", "a@explain.test");
+    CHECK(own.result == auth::SpfResult::fail);
+    CHECK(own.explanation == "explain.test does not designate 11.0.2.5 as permitted sender");
+    const auto ours = auth::evaluate_spf(r, deadline, *IpAddress::parse("11.0.2.5"), "h.example", "a@spf.test");
+    CHECK(ours.explanation == "spf.test does not designate 11.0.2.5 as permitted sender");
+}
+
+TEST_CASE("spf: an include that never answers is a temperror within the deadline")
+{
+    dns::Resolver r(*dns_config());
+    const auto start = Clock::now();
+    const auto spf = auth::evaluate_spf(r, start + std::chrono::milliseconds(300), *IpAddress::parse("11.0.1.5"),
+                                        "h.example", "a@hang.test");
+    CHECK(spf.result == auth::SpfResult::temperror);
+    CHECK(Clock::now() - start < std::chrono::milliseconds(1500));
+}
+
+TEST_CASE("spf: the result scores, goes into Authentication-Results, and a fail is refused at RCPT when asked")
+{
+    const std::string only_spf = "[zombie]\nenabled = false\n[auth]\nauthserv_id = \"mx.rampart.test\"\n";
+    const auto sent = [&](const std::string& ip, const std::string& sender, const std::string& extra,
+                          std::vector<std::pair<std::string, std::string>> headers = {}) {
+        Session s(runtime(config(std::string(kOnlyDns) + dns_settings() + only_spf + extra)));
+        s.connect(IpAddress::parse(ip), "client.example");
+        s.helo("client.example");
+        struct R {
+            Answer mail, rcpt;
+            Outcome out;
+        } r;
+        r.mail = s.mail("<" + sender + ">", "", "");
+        r.rcpt = s.rcpt("<b@example.org>");
+        for (const auto& [n, v] : headers)
+            s.header(n, v);
+        s.header("Subject", "hello");
+        s.body("just a note\r\n");
+        r.out = s.eom("Q1");
+        return r;
+    };
+    const auto pass = sent("11.0.1.5", "a@spf.test", "");
+    const auto* ar = find_edit(pass.out, HeaderEdit::Op::insert, "Authentication-Results");
+    REQUIRE(ar);
+    CHECK(ar->value == "mx.rampart.test;\r\n\tspf=pass smtp.mailfrom=spf.test");
+    CHECK(find_edit(pass.out, HeaderEdit::Op::add, "X-Rampart-Symbols")->value == "RAMPART_SPF_PASS(-0.20)");
+
+    const auto fail = sent("11.0.2.5", "a@explain.test", "");
+    CHECK(fail.rcpt.kind == Answer::Kind::proceed); // not asked to refuse
+    CHECK(find_edit(fail.out, HeaderEdit::Op::add, "X-Rampart-Symbols")->value == "RAMPART_SPF_FAIL(2.00)");
+
+    const auto refused = sent("11.0.2.5", "a@explain.test", "[spf]\nreject_fail = true\n");
+    CHECK(refused.rcpt.kind == Answer::Kind::reject);
+    CHECK(refused.rcpt.xcode == "5.7.23");
+    CHECK(refused.rcpt.text == "SPF validation failed: explain.test does not designate 11.0.2.5 as permitted sender");
+
+    // Ours claimed by someone else is removed; another's stays.
+    const auto forged = sent("11.0.1.5", "a@spf.test", "",
+                             {{"Authentication-Results", "other.example; spf=pass smtp.mailfrom=x.example"},
+                              {"Authentication-Results", " (forged) mx.rampart.test; dkim=pass header.d=bank.example"},
+                              {"Authentication-Results", "mx.rampart.test; spf=pass"}});
+    std::vector<int> removed;
+    for (const auto& e : forged.out.edits)
+        if (e.op == HeaderEdit::Op::remove && e.name == "Authentication-Results")
+            removed.push_back(e.index);
+    CHECK(removed == std::vector<int>{3, 2});
+
+    // Authenticated senders and internal clients are not checked.
+    Session s(runtime(config(std::string(kOnlyDns) + dns_settings() + only_spf)));
+    s.connect(IpAddress::parse("11.0.2.5"), "client.example");
+    s.helo("client.example");
+    s.mail("<a@spf.test>", "", "alice");
+    s.rcpt("<b@example.org>");
+    s.body("x\r\n");
+    const auto out = s.eom("Q2");
+    CHECK_FALSE(find_edit(out, HeaderEdit::Op::insert, "Authentication-Results"));
 }

@@ -25,6 +25,8 @@ enabled = false
 enabled = false
 [zombie]
 enabled = false
+[spf]
+enabled = false
 [helo]
 own_names = ["mx.ours.example", "[11.0.0.100]"]
 )";
