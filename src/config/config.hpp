@@ -65,6 +65,7 @@ struct Config {
     double dnsbl_reject_score = 0;
     double dnsbl_allow_score = 0;
 
+    bool dkim_enabled = false;
     bool spf_enabled = false;
     bool spf_reject_fail = false;
     std::string auth_authserv_id;

@@ -8,6 +8,7 @@
 //   talk to each other directly.
 #pragma once
 
+#include "auth/dkim.hpp"
 #include "auth/spf.hpp"
 #include "engine/answer.hpp"
 #include "engine/scorecard.hpp"
@@ -101,7 +102,9 @@ struct Transaction {
     std::string_view chunk; // the body chunk being decided
     bool body_done = false; // nothing needs more of the body
 
-    std::optional<auth::Spf> spf; // once evaluated, at MAIL FROM
+    std::optional<auth::Spf> spf;                  // once evaluated, at MAIL FROM
+    std::shared_ptr<auth::DkimVerifier> dkim;      // fed while the message arrives
+    std::vector<auth::DkimSignature> dkim_results; // once verified, at end of message
     // Methods' results for Authentication-Results ("spf=pass smtp.mailfrom=example.net"), in order.
     std::vector<std::string> auth_results;
     // Incoming Authentication-Results fields that claim our authserv-id, as

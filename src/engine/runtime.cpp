@@ -58,6 +58,8 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
                                                 {},
                                                 {}});
     add_host_facts(*rt);
+    if (rt->config->dkim_enabled)
+        rt->dkim = previous && previous->dkim ? previous->dkim : std::make_shared<auth::DkimLibrary>();
     return rt;
 }
 
@@ -82,7 +84,7 @@ bool Runtime::is_internal(const IpAddress& ip) const
 
 bool dns_needed(const Config& cfg)
 {
-    return (cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty()) || cfg.zombie_enabled || cfg.spf_enabled;
+    return (cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty()) || cfg.zombie_enabled || cfg.spf_enabled || cfg.dkim_enabled;
 }
 
 std::vector<std::string> rule_paths(const Config& cfg)

@@ -8,6 +8,7 @@
 //   change) and swaps it in atomically.
 #pragma once
 
+#include "auth/dkim.hpp"
 #include "checks/limit_cache.hpp"
 #include "checks/list_cache.hpp"
 #include "config/config.hpp"
@@ -38,7 +39,9 @@ struct Runtime {
     std::vector<dns::BlockList> blocklists{};      // dnsbl.zones, parsed
     std::vector<Cidr> internal{};                  // network.internal, parsed
     std::vector<std::string> own_names{};
-    std::string authserv_id{}; // auth.authserv_id, or this host's name          // helo.own_names, or this host's name
+    std::string authserv_id{}; // auth.authserv_id, or this host's name
+    std::shared_ptr<auth::DkimLibrary>
+        dkim{}; // null when dkim.enabled is off          // helo.own_names, or this host's name
 
     // True when `ip` is in network.internal.
     bool is_internal(const IpAddress& ip) const;

@@ -390,7 +390,9 @@ Answer Session::body(std::string_view chunk)
     d_tx.chunk = chunk;
     run(Phase::body);
     d_tx.chunk = {};
-    return d_tx.body_done ? Answer{Answer::Kind::skip_body, {}, {}, {}} : Answer::proceed();
+    // A DKIM signature's body hash needs the whole body.
+    const bool body_wanted = d_tx.dkim && d_tx.dkim->wants_body();
+    return d_tx.body_done && !body_wanted ? Answer{Answer::Kind::skip_body, {}, {}, {}} : Answer::proceed();
 }
 
 void Session::set_queue_id(std::string_view qid)

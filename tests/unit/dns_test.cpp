@@ -8,9 +8,15 @@
 
 #include <doctest/doctest.h>
 
+// dkim.h is C99: it says _Bool where C++ says bool.
+#define _Bool bool
+#include <opendkim/dkim.h>
+#undef _Bool
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -19,6 +25,8 @@ using namespace rampart::test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+std::string source_path(const std::string& rel) { return std::string(RAMPART_SRCDIR) + "/" + rel; }
 
 std::string dns_port()
 {
@@ -471,7 +479,8 @@ TEST_CASE("spf: an include that never answers is a temperror within the deadline
 
 TEST_CASE("spf: the result scores, goes into Authentication-Results, and a fail is refused at RCPT when asked")
 {
-    const std::string only_spf = "[zombie]\nenabled = false\n[auth]\nauthserv_id = \"mx.rampart.test\"\n";
+    const std::string only_spf =
+        "[zombie]\nenabled = false\n[dkim]\nenabled = false\n[auth]\nauthserv_id = \"mx.rampart.test\"\n";
     const auto sent = [&](const std::string& ip, const std::string& sender, const std::string& extra,
                           std::vector<std::pair<std::string, std::string>> headers = {}) {
         Session s(runtime(config(std::string(kOnlyDns) + dns_settings() + only_spf + extra)));
@@ -525,4 +534,131 @@ TEST_CASE("spf: the result scores, goes into Authentication-Results, and a fail 
     s.body("x\r\n");
     const auto out = s.eom("Q2");
     CHECK_FALSE(find_edit(out, HeaderEdit::Op::insert, "Authentication-Results"));
+}
+
+// ---- DKIM ----
+
+namespace {
+
+// A DKIM-Signature field value for `headers` and `body`, made with
+// libopendkim and a key of tests/dns/ (relaxed/relaxed, rsa-sha256).
+std::string dkim_sign(const std::string& key_file, const std::string& domain, const std::string& selector,
+                      const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body)
+{
+    std::ifstream in(source_path("tests/dns/" + key_file));
+    REQUIRE(in);
+    std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    DKIM_LIB* lib = dkim_init(nullptr, nullptr);
+    REQUIRE(lib);
+    DKIM_STAT stat = DKIM_STAT_OK;
+    DKIM* d =
+        dkim_sign(lib, reinterpret_cast<const u_char*>("test"), nullptr, reinterpret_cast<dkim_sigkey_t>(key.data()),
+                  reinterpret_cast<const u_char*>(selector.c_str()), reinterpret_cast<const u_char*>(domain.c_str()),
+                  DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, -1, &stat);
+    REQUIRE(d);
+    for (const auto& [n, v] : headers) {
+        std::string f = n + ": " + v;
+        dkim_header(d, reinterpret_cast<u_char*>(f.data()), f.size());
+    }
+    dkim_eoh(d);
+    std::string b = body;
+    dkim_body(d, reinterpret_cast<u_char*>(b.data()), b.size());
+    REQUIRE(dkim_eom(d, nullptr) == DKIM_STAT_OK);
+    std::vector<u_char> sig(4096);
+    REQUIRE(dkim_getsighdr(d, sig.data(), sig.size(), std::strlen("DKIM-Signature: ")) == DKIM_STAT_OK);
+    dkim_free(d);
+    dkim_close(lib);
+    return reinterpret_cast<const char*>(sig.data());
+}
+
+struct Signed {
+    std::string symbols, auth_results;
+};
+
+Signed verify(const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body)
+{
+    Session s(
+        runtime(config(std::string(kOnlyDns) + dns_settings() +
+                       "[zombie]\nenabled = false\n[spf]\nenabled = false\n[auth]\nauthserv_id = \"mx.test\"\n")));
+    s.connect(IpAddress::parse("11.0.1.5"), "client.example");
+    s.helo("client.example");
+    s.mail("<a@signed.test>", "", "");
+    s.rcpt("<b@example.org>");
+    for (const auto& [n, v] : headers)
+        s.header(n, v);
+    s.body(body);
+    const auto out = s.eom("Q1");
+    Signed r;
+    if (const auto* e = find_edit(out, HeaderEdit::Op::add, "X-Rampart-Symbols"))
+        r.symbols = e->value;
+    if (const auto* e = find_edit(out, HeaderEdit::Op::insert, "Authentication-Results"))
+        r.auth_results = e->value;
+    return r;
+}
+
+const std::vector<std::pair<std::string, std::string>> kSignedHeaders = {
+    {"From", "Alice <alice@signed.test>"},       {"To", "bob@example.org"},         {"Subject", "a signed note"},
+    {"Date", "Mon, 07 Dec 2026 09:00:00 +0000"}, {"Message-ID", "<1@signed.test>"},
+};
+const std::string kSignedBody = "Hello Bob,\r\n\r\nthis note is signed.\r\n";
+
+} // namespace
+
+TEST_CASE("dkim: each signature's result, with key size and algorithm, in Authentication-Results")
+{
+    struct Case {
+        const char* what;
+        const char* key;
+        const char* domain;
+        const char* selector;
+        std::string body; // as delivered (signed: kSignedBody)
+        const char* want; // the dkim= entry
+        const char* symbol;
+    };
+    const Case cases[] = {
+        {"pass", "dkim-test.key", "signed.test", "sel", kSignedBody,
+         "dkim=pass header.d=signed.test header.s=sel header.a=rsa-sha256 (2048-bit key)", "RAMPART_DKIM_PASS(-0.20)"},
+        {"body changed", "dkim-test.key", "signed.test", "sel", kSignedBody + "P.S. added on the way\r\n",
+         "dkim=fail header.d=signed.test header.s=sel header.a=rsa-sha256 (2048-bit key) (body hash mismatch)",
+         "RAMPART_DKIM_FAIL(1.00)"},
+        {"forged: another key", "dkim-other.key", "signed.test", "sel", kSignedBody,
+         "dkim=fail header.d=signed.test header.s=sel header.a=rsa-sha256", "RAMPART_DKIM_FAIL(1.00)"},
+        {"no key", "dkim-test.key", "signed.test", "nokey", kSignedBody,
+         "dkim=permerror header.d=signed.test header.s=nokey header.a=rsa-sha256", "RAMPART_DKIM_PERMERROR(0.30)"},
+        {"revoked key", "dkim-test.key", "signed.test", "revoked", kSignedBody,
+         "dkim=permerror header.d=signed.test header.s=revoked header.a=rsa-sha256", "RAMPART_DKIM_PERMERROR(0.30)"},
+        {"key lookup SERVFAIL", "dkim-test.key", "x.servfail.test", "sel", kSignedBody,
+         "dkim=temperror header.d=x.servfail.test header.s=sel header.a=rsa-sha256", "RAMPART_DKIM_TEMPERROR(0.00)"},
+    };
+    for (const auto& c : cases) {
+        const std::string what = c.what;
+        CAPTURE(what);
+        auto headers = kSignedHeaders;
+        headers.insert(headers.begin(),
+                       {"DKIM-Signature", dkim_sign(c.key, c.domain, c.selector, kSignedHeaders, kSignedBody)});
+        const auto r = verify(headers, c.body);
+        std::string ar = r.auth_results;
+        std::replace(ar.begin(), ar.end(), '\r', ' ');
+        std::replace(ar.begin(), ar.end(), '\n', ' ');
+        CAPTURE(ar);
+        CAPTURE(r.symbols);
+        CHECK(r.auth_results.starts_with("mx.test;\r\n\t" + std::string(c.want)));
+        CHECK(r.symbols.find(c.symbol) != std::string::npos);
+    }
+}
+
+TEST_CASE("dkim: every signature is verified; an unsigned message is dkim=none")
+{
+    auto headers = kSignedHeaders;
+    headers.insert(headers.begin(),
+                   {"DKIM-Signature", dkim_sign("dkim-other.key", "signed.test", "sel", kSignedHeaders, kSignedBody)});
+    headers.insert(headers.begin(),
+                   {"DKIM-Signature", dkim_sign("dkim-test.key", "signed.test", "sel", kSignedHeaders, kSignedBody)});
+    const auto two = verify(headers, kSignedBody);
+    CHECK(two.auth_results.find("dkim=pass header.d=signed.test") != std::string::npos);
+    CHECK(two.auth_results.find("dkim=fail header.d=signed.test") != std::string::npos);
+    CHECK(two.symbols.find("RAMPART_DKIM_PASS") != std::string::npos);
+    CHECK(two.symbols.find("RAMPART_DKIM_FAIL") != std::string::npos);
+
+    CHECK(verify(kSignedHeaders, kSignedBody).auth_results == "mx.test;\r\n\tdkim=none");
 }

@@ -36,6 +36,8 @@ inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
                                                 .limits = std::make_shared<LimitCache>(),
                                                 .resolver = std::move(resolver),
                                                 .blocklists = std::move(blocklists)});
+    if (cfg->dkim_enabled && rt->resolver)
+        rt->dkim = std::make_shared<auth::DkimLibrary>();
     add_host_facts(*rt);
     return rt;
 }

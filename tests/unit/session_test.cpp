@@ -204,7 +204,8 @@ TEST_CASE("Redis unreachable: on_failure=accept delivers tagged with RAMPART_RED
 TEST_CASE("negotiation asks only for what the enabled checks need")
 {
     auto none = step_needs(
-        *runtime(config(kNoRedisChecks + std::string("[gtube]\nenabled = false\n[limits]\nmax_message_size = 0\n"))));
+        *runtime(config(kNoRedisChecks + std::string("[gtube]\nenabled = false\n[limits]\nmax_message_size = 0\n"
+                                                     "[dkim]\nenabled = false\n"))));
     CHECK_FALSE(none.reply_connect);
     CHECK_FALSE(none.reply_helo);
     CHECK_FALSE(none.reply_mail);

@@ -1,0 +1,119 @@
+// NAME
+//   dkim.cpp - DKIM signatures of incoming mail (RFC 6376)
+// SUMMARY
+//   Every DKIM-Signature of the message is verified (auth/dkim.hpp): the
+//   header fields and the body are fed to libopendkim as they arrive, and
+//   at end of message each signature's key is looked up through the
+//   shared resolver, within what is left of the message's dns.budget_ms.
+//   Each signature's result goes into Authentication-Results:
+//     dkim=RESULT header.d=DOMAIN header.s=SELECTOR header.a=ALGORITHM (BITS-bit key)
+//   (dkim=none when there is none), and each kind of result scores once,
+//   its detail the domains. A signed message is read to its end even
+//   where limits.skip_body would skip the rest: the body hash needs it.
+//   Authenticated senders (outbound mail) and allow-listed clients are
+//   not verified.
+// PHASES
+//   body (feeding), eom (keys, results).
+// DNS
+//   TXT of SELECTOR._domainkey.DOMAIN for each signature.
+// SYMBOLS
+//   RAMPART_DKIM_PASS (-0.2), RAMPART_DKIM_FAIL (1.0), RAMPART_DKIM_NEUTRAL
+//   (0), RAMPART_DKIM_POLICY (0.3), RAMPART_DKIM_TEMPERROR (0),
+//   RAMPART_DKIM_PERMERROR (0.3)
+// SETTINGS
+//   dkim.enabled, dns.budget_ms, dns.on_temperror, auth.authserv_id
+#include "auth/dkim.hpp"
+#include "checks/check.hpp"
+#include "config/config.hpp"
+#include "engine/runtime.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace rampart {
+namespace {
+
+struct SymbolOf {
+    auth::DkimResult result;
+    const char* name;
+    double score;
+};
+
+constexpr SymbolOf kSymbols[] = {
+    {auth::DkimResult::pass, "RAMPART_DKIM_PASS", -0.2},
+    {auth::DkimResult::fail, "RAMPART_DKIM_FAIL", 1.0},
+    {auth::DkimResult::neutral, "RAMPART_DKIM_NEUTRAL", 0},
+    {auth::DkimResult::policy, "RAMPART_DKIM_POLICY", 0.3},
+    {auth::DkimResult::temperror, "RAMPART_DKIM_TEMPERROR", 0},
+    {auth::DkimResult::permerror, "RAMPART_DKIM_PERMERROR", 0.3},
+};
+
+class DkimCheck final : public Check {
+  public:
+    std::string_view name() const override { return "dkim"; }
+    bool runs_in(Phase p, const Config& cfg) const override
+    {
+        return cfg.dkim_enabled && (p == Phase::body || p == Phase::eom);
+    }
+    bool answers_in(Phase, const Runtime&) const override { return false; }
+
+    void decide(Phase p, Context& ctx, std::span<const Reply>) const override
+    {
+        Transaction& tx = ctx.tx;
+        if (!ctx.rt.dkim || !ctx.rt.resolver || !tx.auth_user.empty() || ctx.client.allowed)
+            return;
+        if (!tx.dkim) {
+            tx.dkim = std::make_shared<auth::DkimVerifier>(*ctx.rt.dkim, tx.queue_id);
+            for (const auto& [name, value] : tx.headers)
+                tx.dkim->header(name, value);
+            tx.dkim->end_of_header();
+        }
+        if (p == Phase::body) {
+            tx.dkim->body(tx.chunk);
+            return;
+        }
+        using Clock = std::chrono::steady_clock;
+        const auto start = Clock::now();
+        const auto left = std::chrono::milliseconds(ctx.cfg.dns_budget_ms) - tx.dns_waited;
+        const auto sigs = tx.dkim->finish(*ctx.rt.resolver, start + std::max(left, Clock::duration::zero()));
+        tx.dns_waited += Clock::now() - start;
+        tx.dkim.reset();
+        if (sigs.empty()) {
+            tx.auth_results.push_back("dkim=none");
+            return;
+        }
+        for (const auto& sym : kSymbols) {
+            std::string domains;
+            for (const auto& s : sigs)
+                if (s.result == sym.result)
+                    domains += (domains.empty() ? "" : ",") + s.domain;
+            if (!domains.empty())
+                tx.card.add(sym.name, sym.score, domains);
+        }
+        for (const auto& s : sigs) {
+            std::string r = fmt::format("dkim={} header.d={} header.s={} header.a={}", auth::to_string(s.result),
+                                        s.domain, s.selector, s.algorithm);
+            if (s.key_bits)
+                r += fmt::format(" ({}-bit key)", s.key_bits);
+            if (!s.error.empty())
+                r += fmt::format(" ({})", s.error);
+            tx.auth_results.push_back(std::move(r));
+        }
+        if (ctx.cfg.dns_on_failure == FailurePolicy::tempfail &&
+            std::any_of(sigs.begin(), sigs.end(),
+                        [](const auto& s) { return s.result == auth::DkimResult::temperror; }))
+            tx.answer = Answer::tempfail(ctx.cfg.reply_dns_failure);
+        tx.dkim_results = sigs;
+    }
+};
+
+} // namespace
+
+const Check& dkim_check()
+{
+    static const DkimCheck c;
+    return c;
+}
+
+} // namespace rampart
