@@ -19,6 +19,7 @@ const Check& rdns_check();
 const Check& helo_check();
 const Check& spf_check();
 const Check& dkim_check();
+const Check& dmarc_check();
 const Check& gtube_check();
 const Check& size_check();
 const Check& content_check();
@@ -41,13 +42,13 @@ std::span<const Check* const> all_checks()
 {
     // The content check finishes the parse at end of message, so it comes
     // before the checks that read what the parse found.
-    static const Check* const checks[] = {&lists_check(),      &ratelimit_check(),      &reputation_check(),
-                                          &dnsbl_check(),      &rdns_check(),           &helo_check(),
-                                          &spf_check(),        &dkim_check(),           &gtube_check(),
-                                          &size_check(),       &content_check(),        &date_check(),
-                                          &message_id_check(), &from_check(),           &reply_to_check(),
-                                          &subject_check(),    &body_structure_check(), &attachments_check(),
-                                          &links_check(),      &rules_check(),          &bayes_check()};
+    static const Check* const checks[] = {
+        &lists_check(),          &ratelimit_check(),   &reputation_check(), &dnsbl_check(),
+        &rdns_check(),           &helo_check(),        &spf_check(),        &dkim_check(),
+        &gtube_check(),          &size_check(),        &content_check(),    &date_check(),
+        &message_id_check(),     &from_check(),        &reply_to_check(),   &subject_check(),
+        &body_structure_check(), &attachments_check(), &links_check(),      &rules_check(),
+        &bayes_check(),          &dmarc_check()};
     return checks;
 }
 

@@ -66,6 +66,9 @@ struct Config {
     double dnsbl_allow_score = 0;
 
     bool dkim_enabled = false;
+    bool dmarc_enabled = false;
+    bool dmarc_reject = false;
+    std::string dmarc_public_suffix_list;
     bool spf_enabled = false;
     bool spf_reject_fail = false;
     std::string auth_authserv_id;
@@ -171,6 +174,7 @@ struct Config {
     std::string reply_dynamic;
     std::string reply_helo;
     std::string reply_spf_fail;
+    std::string reply_dmarc_reject;
 
     std::string tag_subject_prefix;
 

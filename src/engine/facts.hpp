@@ -113,8 +113,9 @@ struct Transaction {
     int auth_results_seen = 0;
 
     Scorecard card;
-    std::optional<Category> forced; // a check settled the category (allow list, GTUBE)
-    Answer answer;                  // set when a check settles the message early
+    std::optional<Category> forced;   // a check settled the category (allow list, GTUBE)
+    std::optional<Category> at_least; // a check set a floor (DMARC p=quarantine): the score may only raise it
+    Answer answer;                    // set when a check settles the message early
     bool redis_failed = false;
 
     std::chrono::steady_clock::duration spent{};

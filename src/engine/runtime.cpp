@@ -60,6 +60,10 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
     add_host_facts(*rt);
     if (rt->config->dkim_enabled)
         rt->dkim = previous && previous->dkim ? previous->dkim : std::make_shared<auth::DkimLibrary>();
+    if (rt->config->dmarc_enabled)
+        rt->dmarc = previous && previous->dmarc && previous->dmarc->list() == rt->config->dmarc_public_suffix_list
+                        ? previous->dmarc
+                        : std::make_shared<auth::DmarcLibrary>(rt->config->dmarc_public_suffix_list);
     return rt;
 }
 
@@ -84,7 +88,8 @@ bool Runtime::is_internal(const IpAddress& ip) const
 
 bool dns_needed(const Config& cfg)
 {
-    return (cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty()) || cfg.zombie_enabled || cfg.spf_enabled || cfg.dkim_enabled;
+    return (cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty()) || cfg.zombie_enabled || cfg.spf_enabled ||
+           cfg.dkim_enabled || cfg.dmarc_enabled;
 }
 
 std::vector<std::string> rule_paths(const Config& cfg)

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "auth/dkim.hpp"
+#include "auth/dmarc.hpp"
 #include "checks/limit_cache.hpp"
 #include "checks/list_cache.hpp"
 #include "config/config.hpp"
@@ -38,10 +39,10 @@ struct Runtime {
     std::shared_ptr<dns::Resolver> resolver{};     // null when no check uses DNS
     std::vector<dns::BlockList> blocklists{};      // dnsbl.zones, parsed
     std::vector<Cidr> internal{};                  // network.internal, parsed
-    std::vector<std::string> own_names{};
-    std::string authserv_id{}; // auth.authserv_id, or this host's name
-    std::shared_ptr<auth::DkimLibrary>
-        dkim{}; // null when dkim.enabled is off          // helo.own_names, or this host's name
+    std::vector<std::string> own_names{};          // helo.own_names, or this host's name
+    std::string authserv_id{};                     // auth.authserv_id, or this host's name
+    std::shared_ptr<auth::DkimLibrary> dkim{};     // null when dkim.enabled is off
+    std::shared_ptr<auth::DmarcLibrary> dmarc{};   // null when dmarc.enabled is off
 
     // True when `ip` is in network.internal.
     bool is_internal(const IpAddress& ip) const;

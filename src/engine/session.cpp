@@ -430,7 +430,9 @@ Outcome Session::eom(std::string_view queue_id)
         d_tx.card.add(s.name, s.score, s.detail);
     apply_score_overrides();
     const bool allowed = d_client.allowed;
-    const Category category = categorize(cfg, d_tx.card, allowed ? std::optional(Category::clean) : d_tx.forced);
+    Category category = categorize(cfg, d_tx.card, allowed ? std::optional(Category::clean) : d_tx.forced);
+    if (!allowed && !d_tx.forced && d_tx.at_least && category < *d_tx.at_least)
+        category = *d_tx.at_least;
     Action action = cfg.action_for(category);
     // Accepted without Redis's facts: say so in the headers.
     if ((d_client.redis_failed || d_tx.redis_failed) && action == Action::accept)

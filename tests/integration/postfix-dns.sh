@@ -17,6 +17,8 @@
 #	    MAIL FROM, before DATA (zombie.reject = ["no_ptr"]);
 #	  - a client with a dynamic-looking name on a light list is delivered
 #	    with RAMPART_RDNS_DYNAMIC and the list's symbol;
+#	  - a message whose From domain asks for DMARC p=reject, with nothing
+#	    aligned, is refused 550 at the end of DATA (dmarc.reject = true);
 #	  - with the DNS server silent, a new client's message is delivered
 #	    with the temperror symbols (dns.on_temperror = accept), never
 #	    refused for what DNS could not say, within dns.budget_ms;
@@ -63,6 +65,9 @@ internal = []
 
 [auth]
 authserv_id = "mx.rampart.test"
+
+[dmarc]
+reject = true
 EOF
 rt_start_milter "$conf" || {
 	rt_fail "rampart-milter does not start"
@@ -102,7 +107,7 @@ rt_wait_queue || true
 
 expect_outcome good accepted
 rt_check "good: Authentication-Results" "$(rt_header good Authentication-Results | tr -s ' \t' ' ')" \
-	"mx.rampart.test; spf=pass smtp.mailfrom=sender.e2e.test; dkim=none"
+	"mx.rampart.test; spf=pass smtp.mailfrom=sender.e2e.test; dkim=none; dmarc=none header.from=sender.example"
 # At the top: above the client's own fields (RFC 8601 section 5).
 rt_check "good: Authentication-Results comes before the message's Subject" \
 	"$(rt_headers good | grep -n -i -E '^(Authentication-Results|Subject):' | cut -d: -f2 | tr '\n' ' ')" \
@@ -123,6 +128,15 @@ dyn_symbols=$(rt_header dynamic X-Rampart-Symbols)
 for sym in RAMPART_RDNS_DYNAMIC RAMPART_RBL_LIGHT; do
 	rt_check_match "dynamic: X-Rampart-Symbols has $sym" "$dyn_symbols" "(^|,)$sym\\("
 done
+
+rt_log "== DMARC: a From domain that asks for p=reject, nothing aligned"
+rt_send dmarc-reject 127.0.0.21 alice@sender.e2e.test "$rcpt" clean.eml --header "From: Boss <boss@reject.e2e.test>"
+expect_outcome dmarc-reject rejected
+rt_check_match "dmarc-reject: refused at end of DATA" "$(rt_reply dmarc-reject)" \
+	'^550 5\.7\.1 Rejected by the DMARC policy of the From domain'
+rt_check_match "dmarc-reject: DATA itself was accepted" "$(rt_reply_to dmarc-reject DATA)" '^354 '
+rt_check_match "dmarc-reject: decision line names the symbol" \
+	"$(grep -E 'action=reject .*RAMPART_DMARC_REJECT' "$RT_DIR/milter.log" | head -n1)" 'RAMPART_DMARC_REJECT\('
 
 rt_log "== DNS silent: a new client is judged without DNS, within the budget"
 # Stopped, not killed: its socket still takes the queries and never

@@ -660,5 +660,112 @@ TEST_CASE("dkim: every signature is verified; an unsigned message is dkim=none")
     CHECK(two.symbols.find("RAMPART_DKIM_PASS") != std::string::npos);
     CHECK(two.symbols.find("RAMPART_DKIM_FAIL") != std::string::npos);
 
-    CHECK(verify(kSignedHeaders, kSignedBody).auth_results == "mx.test;\r\n\tdkim=none");
+    CHECK(verify(kSignedHeaders, kSignedBody).auth_results.starts_with("mx.test;\r\n\tdkim=none;"));
+}
+
+// ---- DMARC ----
+
+namespace {
+
+struct Judged {
+    Outcome out;
+    std::string symbols, auth_results, status;
+};
+
+// A message from 11.0.1.5 (SPF allows it for spf.test) with `from` in
+// From (or the fields given), signed for signed.test when `sign`.
+Judged judge_dmarc(const std::string& envelope, std::vector<std::pair<std::string, std::string>> headers, bool sign,
+                   const std::string& extra = "")
+{
+    if (sign)
+        headers.insert(headers.begin(),
+                       {"DKIM-Signature", dkim_sign("dkim-test.key", "signed.test", "sel", headers, kSignedBody)});
+    Session s(runtime(config(std::string(kOnlyDns) + dns_settings() +
+                             "[zombie]\nenabled = false\n[auth]\nauthserv_id = \"mx.test\"\n" + extra)));
+    s.connect(IpAddress::parse("11.0.1.5"), "client.example");
+    s.helo("client.example");
+    s.mail("<" + envelope + ">", "", "");
+    s.rcpt("<b@example.org>");
+    for (const auto& [n, v] : headers)
+        s.header(n, v);
+    s.body(kSignedBody);
+    Judged j;
+    j.out = s.eom("Q1");
+    if (const auto* e = find_edit(j.out, HeaderEdit::Op::add, "X-Rampart-Symbols"))
+        j.symbols = e->value;
+    if (const auto* e = find_edit(j.out, HeaderEdit::Op::insert, "Authentication-Results"))
+        j.auth_results = e->value;
+    if (const auto* e = find_edit(j.out, HeaderEdit::Op::add, "X-Spam-Status"))
+        j.status = e->value;
+    return j;
+}
+
+std::vector<std::pair<std::string, std::string>> from(const std::string& address)
+{
+    return {{"From", address}, {"To", "bob@example.org"}, {"Subject", "a note"}, {"Message-ID", "<2@x.test>"}};
+}
+
+} // namespace
+
+TEST_CASE("dmarc: aligned SPF or DKIM passes; a failure gets the domain's policy, pct= and all")
+{
+    struct Case {
+        const char* what;
+        const char* envelope;
+        const char* from;
+        bool sign;
+        const char* want;   // the dmarc= entry
+        const char* symbol; // "" for none
+        bool spam;          // at least spam, whatever the score
+    };
+    const Case cases[] = {
+        {"DKIM aligned", "x@other.test", "alice@signed.test", true, "dmarc=pass header.from=signed.test",
+         "RAMPART_DMARC_PASS(-0.50)", false},
+        {"SPF aligned", "a@spf.test", "a@spf.test", false, "dmarc=pass header.from=spf.test",
+         "RAMPART_DMARC_PASS(-0.50)", false},
+        {"relaxed: a subdomain's signature aligns", "x@other.test", "alice@mail.signed.test", true,
+         "dmarc=pass header.from=mail.signed.test", "RAMPART_DMARC_PASS(-0.50)", false},
+        {"p=reject, nothing aligned", "x@other.test", "alice@signed.test", false,
+         "dmarc=fail (p=reject) header.from=signed.test", "RAMPART_DMARC_REJECT(4.00)", true},
+        {"p=quarantine", "x@other.test", "a@quar.test", false, "dmarc=fail (p=quarantine) header.from=quar.test",
+         "RAMPART_DMARC_QUARANTINE(3.00)", true},
+        {"p=none", "x@other.test", "a@mon.test", false, "dmarc=fail (p=none) header.from=mon.test",
+         "RAMPART_DMARC_FAIL(1.00)", false},
+        {"pct=0: one step down", "x@other.test", "a@pct.test", false, "dmarc=fail (p=quarantine) header.from=pct.test",
+         "RAMPART_DMARC_QUARANTINE(3.00)", true},
+        {"no record", "x@other.test", "a@nothing.test", false, "dmarc=none header.from=nothing.test", "", false},
+        {"record lookup fails", "x@other.test", "a@x.servfail.test", false,
+         "dmarc=temperror header.from=x.servfail.test", "RAMPART_DMARC_TEMPERROR(0.00)", false},
+    };
+    for (const auto& c : cases) {
+        const std::string what = c.what;
+        CAPTURE(what);
+        const auto j = judge_dmarc(c.envelope, from(c.from), c.sign);
+        std::string ar = j.auth_results;
+        std::replace(ar.begin(), ar.end(), '\r', ' ');
+        std::replace(ar.begin(), ar.end(), '\n', ' ');
+        CAPTURE(ar);
+        CAPTURE(j.symbols);
+        CHECK(j.auth_results.find(c.want) != std::string::npos);
+        if (*c.symbol)
+            CHECK(j.symbols.find(c.symbol) != std::string::npos);
+        else
+            CHECK(j.symbols.find("RAMPART_DMARC") == std::string::npos);
+        CHECK(j.status.starts_with(c.spam ? "Yes" : "No"));
+        CHECK(j.out.answer.kind == Answer::Kind::accept);
+    }
+}
+
+TEST_CASE("dmarc: dmarc.reject refuses p=reject at end of DATA; several From addresses cannot be judged")
+{
+    const auto refused = judge_dmarc("x@other.test", from("alice@signed.test"), false, "[dmarc]\nreject = true\n");
+    CHECK(refused.out.answer.kind == Answer::Kind::reject);
+    CHECK(refused.out.answer.text == "Rejected by the DMARC policy of the From domain");
+    const auto passed = judge_dmarc("x@other.test", from("alice@signed.test"), true, "[dmarc]\nreject = true\n");
+    CHECK(passed.out.answer.kind == Answer::Kind::accept);
+
+    auto two = from("alice@signed.test");
+    two.push_back({"From", "mallory@evil.test"});
+    const auto j = judge_dmarc("x@other.test", two, false);
+    CHECK(j.auth_results.find("dmarc=permerror") != std::string::npos);
 }

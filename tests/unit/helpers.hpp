@@ -38,6 +38,8 @@ inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
                                                 .blocklists = std::move(blocklists)});
     if (cfg->dkim_enabled && rt->resolver)
         rt->dkim = std::make_shared<auth::DkimLibrary>();
+    if (cfg->dmarc_enabled && rt->resolver)
+        rt->dmarc = std::make_shared<auth::DmarcLibrary>(cfg->dmarc_public_suffix_list);
     add_host_facts(*rt);
     return rt;
 }
