@@ -2,6 +2,8 @@
 
 #include "util/text.hpp"
 
+#include <fmt/format.h>
+
 // dkim.h is C99 without a C++ guard: it says _Bool where C++ says bool.
 extern "C" {
 #define _Bool bool
@@ -11,6 +13,8 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace rampart::auth {
@@ -87,6 +91,94 @@ std::string algorithm_of(DKIM_SIGINFO* sig)
 }
 
 } // namespace
+
+Result<DkimKey> load_dkim_key(std::string_view spec)
+{
+    const auto a = spec.find(':');
+    const auto b = a == std::string_view::npos ? a : spec.find(':', a + 1);
+    if (b == std::string_view::npos)
+        return Error{"must be DOMAIN:SELECTOR:KEYFILE"};
+    DkimKey k{lowercase(spec.substr(0, a)), std::string(spec.substr(a + 1, b - a - 1)), {}};
+    const std::string path(spec.substr(b + 1));
+    if (k.domain.empty() || k.selector.empty() || path.empty() || k.domain.find_first_of(" \t;") != std::string::npos ||
+        k.selector.find_first_of(" \t;.") != std::string::npos)
+        return Error{"must be DOMAIN:SELECTOR:KEYFILE"};
+    std::ifstream in(path);
+    if (!in)
+        return Error{fmt::format("cannot read the key file {}", path)};
+    k.pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (k.pem.find("PRIVATE KEY") == std::string::npos)
+        return Error{fmt::format("{} holds no PEM private key", path)};
+    return k;
+}
+
+const DkimKey* key_for(const std::vector<DkimKey>& keys, std::string_view from_domain)
+{
+    const DkimKey* best = nullptr;
+    for (const auto& k : keys) {
+        const bool own = iequals(k.domain, from_domain);
+        const bool parent = from_domain.size() > k.domain.size() &&
+                            from_domain[from_domain.size() - k.domain.size() - 1] == '.' &&
+                            iequals(from_domain.substr(from_domain.size() - k.domain.size()), k.domain);
+        if ((own || parent) && (!best || k.domain.size() > best->domain.size()))
+            best = &k;
+    }
+    return best;
+}
+
+DkimSigner::DkimSigner(const DkimLibrary& lib, const DkimKey& key, std::string_view id)
+{
+    DKIM_STAT stat = DKIM_STAT_OK;
+    const std::string job = id.empty() ? std::string("NOQUEUE") : std::string(id);
+    d_dkim = dkim_sign(lib.handle(), reinterpret_cast<const u_char*>(job.c_str()), nullptr,
+                       reinterpret_cast<dkim_sigkey_t>(const_cast<char*>(key.pem.c_str())),
+                       reinterpret_cast<const u_char*>(key.selector.c_str()),
+                       reinterpret_cast<const u_char*>(key.domain.c_str()), DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
+                       DKIM_SIGN_RSASHA256, -1, &stat);
+}
+
+DkimSigner::~DkimSigner()
+{
+    if (d_dkim)
+        dkim_free(d_dkim);
+}
+
+void DkimSigner::header(std::string_view name, std::string_view value)
+{
+    if (!d_dkim || d_header_done)
+        return;
+    std::string field = std::string(name) + ": " + std::string(value);
+    dkim_header(d_dkim, reinterpret_cast<u_char*>(field.data()), field.size());
+}
+
+void DkimSigner::end_of_header()
+{
+    if (!d_dkim || d_header_done)
+        return;
+    d_header_done = true;
+    if (dkim_eoh(d_dkim) != DKIM_STAT_OK) {
+        dkim_free(d_dkim);
+        d_dkim = nullptr;
+    }
+}
+
+void DkimSigner::body(std::string_view chunk)
+{
+    if (!d_dkim || !d_header_done || chunk.empty())
+        return;
+    std::string copy(chunk);
+    dkim_body(d_dkim, reinterpret_cast<u_char*>(copy.data()), copy.size());
+}
+
+std::string DkimSigner::finish()
+{
+    if (!d_dkim || !d_header_done || dkim_eom(d_dkim, nullptr) != DKIM_STAT_OK)
+        return {};
+    std::vector<u_char> buf(8192);
+    if (dkim_getsighdr(d_dkim, buf.data(), buf.size(), std::strlen("DKIM-Signature: ")) != DKIM_STAT_OK)
+        return {};
+    return reinterpret_cast<const char*>(buf.data());
+}
 
 std::string_view to_string(DkimResult r)
 {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "dns/resolver.hpp"
+#include "util/error.hpp"
 
 #include <chrono>
 #include <memory>
@@ -54,6 +55,42 @@ class DkimLibrary {
 
   private:
     dkim_lib* d_lib = nullptr;
+};
+
+// A signing key: mail whose From domain is `domain` or below it is signed
+// with d=domain, s=selector.
+struct DkimKey {
+    std::string domain;
+    std::string selector;
+    std::string pem; // the private key, PEM
+};
+
+// "DOMAIN:SELECTOR:KEYFILE" (dkim.keys) -> the key, its file read; an
+// Error names what is wrong (syntax, an unreadable or empty file).
+Result<DkimKey> load_dkim_key(std::string_view spec);
+// The key of `keys` for mail From `from_domain`: its own, else the nearest
+// parent domain's; nullptr when none.
+const DkimKey* key_for(const std::vector<DkimKey>& keys, std::string_view from_domain);
+
+// Signs one message (relaxed/relaxed, rsa-sha256, libopendkim's choice of
+// header fields), fed as it arrives like a verifier.
+class DkimSigner {
+  public:
+    DkimSigner(const DkimLibrary& lib, const DkimKey& key, std::string_view id);
+    ~DkimSigner();
+    DkimSigner(const DkimSigner&) = delete;
+    DkimSigner& operator=(const DkimSigner&) = delete;
+
+    void header(std::string_view name, std::string_view value);
+    void end_of_header();
+    void body(std::string_view chunk);
+    bool wants_body() const { return d_dkim != nullptr; }
+    // The DKIM-Signature field's value, folded; empty when signing failed.
+    std::string finish();
+
+  private:
+    dkim* d_dkim = nullptr;
+    bool d_header_done = false;
 };
 
 class DkimVerifier {

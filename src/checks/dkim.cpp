@@ -11,7 +11,10 @@
 //   its detail the domains. A signed message is read to its end even
 //   where limits.skip_body would skip the rest: the body hash needs it.
 //   Authenticated senders (outbound mail) and allow-listed clients are
-//   not verified.
+//   not verified. Mail of authenticated senders is signed instead where
+//   dkim.keys has a key for the From domain (or a parent of it): the
+//   DKIM-Signature (relaxed/relaxed, rsa-sha256, d= the key's domain, s=
+//   its selector) is put at the top of the header.
 // PHASES
 //   body (feeding), eom (keys, results).
 // DNS
@@ -21,8 +24,9 @@
 //   (0), RAMPART_DKIM_POLICY (0.3), RAMPART_DKIM_TEMPERROR (0),
 //   RAMPART_DKIM_PERMERROR (0.3)
 // SETTINGS
-//   dkim.enabled, dns.budget_ms, dns.on_temperror, auth.authserv_id
+//   dkim.enabled, dkim.keys, dns.budget_ms, dns.on_temperror, auth.authserv_id
 #include "auth/dkim.hpp"
+#include "checks/address_field.hpp"
 #include "checks/check.hpp"
 #include "config/config.hpp"
 #include "engine/runtime.hpp"
@@ -61,7 +65,13 @@ class DkimCheck final : public Check {
     void decide(Phase p, Context& ctx, std::span<const Reply>) const override
     {
         Transaction& tx = ctx.tx;
-        if (!ctx.rt.dkim || !ctx.rt.resolver || !tx.auth_user.empty() || ctx.client.allowed)
+        if (!ctx.rt.dkim)
+            return;
+        if (!tx.auth_user.empty()) {
+            sign(p, ctx);
+            return;
+        }
+        if (!ctx.rt.resolver || ctx.client.allowed)
             return;
         if (!tx.dkim) {
             tx.dkim = std::make_shared<auth::DkimVerifier>(*ctx.rt.dkim, tx.queue_id);
@@ -105,6 +115,33 @@ class DkimCheck final : public Check {
                         [](const auto& s) { return s.result == auth::DkimResult::temperror; }))
             tx.answer = Answer::tempfail(ctx.cfg.reply_dns_failure);
         tx.dkim_results = sigs;
+    }
+
+  private:
+    // Mail of an authenticated sender is signed where dkim.keys has a key
+    // for its From domain.
+    static void sign(Phase p, Context& ctx)
+    {
+        Transaction& tx = ctx.tx;
+        if (!tx.dkim_signer) {
+            if (ctx.rt.dkim_keys.empty() || count_headers(tx, "From") != 1)
+                return;
+            const auto from = parse_address_field(*find_header(tx, "From"));
+            const auto* key =
+                from.mailboxes.size() == 1 ? auth::key_for(ctx.rt.dkim_keys, from.mailboxes.front().domain) : nullptr;
+            if (!key)
+                return;
+            tx.dkim_signer = std::make_shared<auth::DkimSigner>(*ctx.rt.dkim, *key, tx.queue_id);
+            for (const auto& [name, value] : tx.headers)
+                tx.dkim_signer->header(name, value);
+            tx.dkim_signer->end_of_header();
+        }
+        if (p == Phase::body) {
+            tx.dkim_signer->body(tx.chunk);
+            return;
+        }
+        tx.dkim_signature = tx.dkim_signer->finish();
+        tx.dkim_signer.reset();
     }
 };
 

@@ -66,6 +66,7 @@ struct Config {
     double dnsbl_allow_score = 0;
 
     bool dkim_enabled = false;
+    std::vector<std::string> dkim_keys;
     bool dmarc_enabled = false;
     bool dmarc_reject = false;
     std::string dmarc_public_suffix_list;

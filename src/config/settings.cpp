@@ -167,6 +167,19 @@ const char* authserv_id(std::string_view v)
     return nullptr;
 }
 
+const char* dkim_key(std::string_view v)
+{
+    const auto a = v.find(':');
+    const auto b = a == std::string_view::npos ? a : v.find(':', a + 1);
+    if (a == 0 || b == std::string_view::npos || b == a + 1 || b + 1 >= v.size())
+        return "must be DOMAIN:SELECTOR:KEYFILE";
+    if (domain_name(v.substr(0, a)) != nullptr)
+        return "DOMAIN must be a lower-case domain name";
+    if (v[b + 1] != '/')
+        return "KEYFILE must be an absolute path";
+    return nullptr;
+}
+
 const char* network(std::string_view v) { return Cidr::parse(v) ? nullptr : "must be ADDRESS/PREFIX or an address"; }
 
 const char* host_name_or_literal(std::string_view v)
@@ -277,6 +290,9 @@ const Setting kSettings[] = {
     {"dkim.enabled", K::boolean, "true", 0, 0, {}, true,
      "verify every DKIM signature of incoming mail, keys looked up through rampart's resolver",
      &Config::dkim_enabled},
+    {"dkim.keys", K::list, "[]", 0, 10000, {}, true,
+     "signing keys as DOMAIN:SELECTOR:KEYFILE: mail of authenticated senders From DOMAIN (or below) is signed",
+     &Config::dkim_keys, dkim_key},
     {"dmarc.enabled", K::boolean, "true", 0, 0, {}, true,
      "judge the From domain's DMARC policy from the SPF and DKIM results",
      &Config::dmarc_enabled},

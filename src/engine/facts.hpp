@@ -105,6 +105,8 @@ struct Transaction {
     std::optional<auth::Spf> spf;                  // once evaluated, at MAIL FROM
     std::shared_ptr<auth::DkimVerifier> dkim;      // fed while the message arrives
     std::vector<auth::DkimSignature> dkim_results; // once verified, at end of message
+    std::shared_ptr<auth::DkimSigner> dkim_signer; // mail of an authenticated sender with a key
+    std::string dkim_signature;                    // its DKIM-Signature value, once made
     // Methods' results for Authentication-Results ("spf=pass smtp.mailfrom=example.net"), in order.
     std::vector<std::string> auth_results;
     // Incoming Authentication-Results fields that claim our authserv-id, as

@@ -6,8 +6,11 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include <filesystem>
 
@@ -58,8 +61,10 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
                                                 {},
                                                 {}});
     add_host_facts(*rt);
-    if (rt->config->dkim_enabled)
+    if (rt->config->dkim_enabled) {
         rt->dkim = previous && previous->dkim ? previous->dkim : std::make_shared<auth::DkimLibrary>();
+        rt->dkim_keys = load_dkim_keys(*rt->config);
+    }
     if (rt->config->dmarc_enabled)
         rt->dmarc = previous && previous->dmarc && previous->dmarc->list() == rt->config->dmarc_public_suffix_list
                         ? previous->dmarc
@@ -79,6 +84,18 @@ void add_host_facts(Runtime& rt)
     if (rt.own_names.empty())
         rt.own_names.push_back(lowercase(host));
     rt.authserv_id = rt.config->auth_authserv_id.empty() ? lowercase(host) : rt.config->auth_authserv_id;
+}
+
+std::vector<auth::DkimKey> load_dkim_keys(const Config& cfg)
+{
+    std::vector<auth::DkimKey> keys;
+    for (const auto& spec : cfg.dkim_keys) {
+        auto k = auth::load_dkim_key(spec);
+        if (!k)
+            throw std::runtime_error(fmt::format("dkim.keys \"{}\": {}", spec, k.error().message));
+        keys.push_back(std::move(*k));
+    }
+    return keys;
 }
 
 bool Runtime::is_internal(const IpAddress& ip) const

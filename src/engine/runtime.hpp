@@ -43,6 +43,7 @@ struct Runtime {
     std::string authserv_id{};                     // auth.authserv_id, or this host's name
     std::shared_ptr<auth::DkimLibrary> dkim{};     // null when dkim.enabled is off
     std::shared_ptr<auth::DmarcLibrary> dmarc{};   // null when dmarc.enabled is off
+    std::vector<auth::DkimKey> dkim_keys{};        // dkim.keys, their files read
 
     // True when `ip` is in network.internal.
     bool is_internal(const IpAddress& ip) const;
@@ -56,6 +57,11 @@ struct Runtime {
 // Fills the Runtime's facts of this host and its networks from its
 // configuration (network.internal, helo.own_names or the host name).
 void add_host_facts(Runtime& rt);
+
+// The signing keys of dkim.keys, their files read (at start and at each
+// reload, so that a rotated key is picked up); throws std::runtime_error
+// naming a key that cannot be read.
+std::vector<auth::DkimKey> load_dkim_keys(const Config& cfg);
 
 // True when an enabled check looks names up in DNS.
 bool dns_needed(const Config& cfg);

@@ -391,7 +391,8 @@ Answer Session::body(std::string_view chunk)
     run(Phase::body);
     d_tx.chunk = {};
     // A DKIM signature's body hash needs the whole body.
-    const bool body_wanted = d_tx.dkim && d_tx.dkim->wants_body();
+    const bool body_wanted =
+        (d_tx.dkim && d_tx.dkim->wants_body()) || (d_tx.dkim_signer && d_tx.dkim_signer->wants_body());
     return d_tx.body_done && !body_wanted ? Answer{Answer::Kind::skip_body, {}, {}, {}} : Answer::proceed();
 }
 
@@ -458,6 +459,8 @@ Outcome Session::eom(std::string_view queue_id)
 
 void Session::add_authentication_results(Outcome& out) const
 {
+    if (!d_tx.dkim_signature.empty())
+        out.edits.push_back({HeaderEdit::Op::insert, "DKIM-Signature", 0, d_tx.dkim_signature});
     for (auto it = d_tx.forged_auth_results.rbegin(); it != d_tx.forged_auth_results.rend(); ++it)
         out.edits.push_back({HeaderEdit::Op::remove, "Authentication-Results", *it, {}});
     if (d_tx.auth_results.empty())

@@ -769,3 +769,46 @@ TEST_CASE("dmarc: dmarc.reject refuses p=reject at end of DATA; several From add
     const auto j = judge_dmarc("x@other.test", two, false);
     CHECK(j.auth_results.find("dmarc=permerror") != std::string::npos);
 }
+
+TEST_CASE("dkim: mail of an authenticated sender is signed with its domain's key, and the signature verifies")
+{
+    const std::string keys = "[dkim]\nkeys = [\"signed.test:sel:" + source_path("tests/dns/dkim-test.key") + "\"]\n";
+    const auto submit = [&](const std::string& author, const std::string& login) {
+        Session s(runtime(config(std::string(kOnlyDns) + dns_settings() + "[zombie]\nenabled = false\n" + keys)));
+        s.connect(IpAddress::parse("11.0.1.5"), "laptop");
+        s.helo("laptop");
+        s.mail("<" + author + ">", "", login);
+        s.rcpt("<bob@example.org>");
+        auto headers = kSignedHeaders;
+        headers.front().second = author;
+        for (const auto& [n, v] : headers)
+            s.header(n, v);
+        s.body(kSignedBody);
+        const auto out = s.eom("Q1");
+        const auto* e = find_edit(out, HeaderEdit::Op::insert, "DKIM-Signature");
+        return std::make_pair(e ? e->value : std::string(), headers);
+    };
+    for (const char* author : {"alice@signed.test", "alice@mail.signed.test"}) {
+        const std::string a = author;
+        CAPTURE(a);
+        auto [sig, headers] = submit(a, "alice");
+        REQUIRE_FALSE(sig.empty());
+        CHECK(sig.find("d=signed.test;") != std::string::npos);
+        CHECK(sig.find("s=sel;") != std::string::npos);
+        CHECK(sig.find("a=rsa-sha256;") != std::string::npos);
+        // What a receiver of ours sees: the signature verifies.
+        headers.insert(headers.begin(), {"DKIM-Signature", sig});
+        const auto r = verify(headers, kSignedBody);
+        CHECK(r.auth_results.find("dkim=pass header.d=signed.test header.s=sel") != std::string::npos);
+    }
+    CHECK(submit("alice@other.test", "alice").first.empty()); // no key for the domain
+    CHECK(submit("alice@signed.test", "").first.empty());     // not authenticated: verified, not signed
+}
+
+TEST_CASE("dkim: a key that cannot be read stops the start, naming it")
+{
+    const auto cfg = config(dns_settings() + "[dkim]\nkeys = [\"signed.test:sel:/nonexistent/key.pem\"]\n");
+    CHECK_THROWS_WITH(
+        load_dkim_keys(*cfg),
+        "dkim.keys \"signed.test:sel:/nonexistent/key.pem\": cannot read the key file /nonexistent/key.pem");
+}

@@ -36,8 +36,10 @@ inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
                                                 .limits = std::make_shared<LimitCache>(),
                                                 .resolver = std::move(resolver),
                                                 .blocklists = std::move(blocklists)});
-    if (cfg->dkim_enabled && rt->resolver)
+    if (cfg->dkim_enabled && rt->resolver) {
         rt->dkim = std::make_shared<auth::DkimLibrary>();
+        rt->dkim_keys = load_dkim_keys(*cfg);
+    }
     if (cfg->dmarc_enabled && rt->resolver)
         rt->dmarc = std::make_shared<auth::DmarcLibrary>(cfg->dmarc_public_suffix_list);
     add_host_facts(*rt);
