@@ -20,6 +20,7 @@ const Check& helo_check();
 const Check& spf_check();
 const Check& dkim_check();
 const Check& dmarc_check();
+const Check& uribl_check();
 const Check& gtube_check();
 const Check& size_check();
 const Check& content_check();
@@ -48,7 +49,7 @@ std::span<const Check* const> all_checks()
         &gtube_check(),          &size_check(),        &content_check(),    &date_check(),
         &message_id_check(),     &from_check(),        &reply_to_check(),   &subject_check(),
         &body_structure_check(), &attachments_check(), &links_check(),      &rules_check(),
-        &bayes_check(),          &dmarc_check()};
+        &bayes_check(),          &dmarc_check(),       &uribl_check()};
     return checks;
 }
 

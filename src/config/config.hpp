@@ -64,6 +64,8 @@ struct Config {
     std::vector<std::string> dnsbl_zones;
     double dnsbl_reject_score = 0;
     double dnsbl_allow_score = 0;
+    std::vector<std::string> dnsbl_url_zones;
+    std::int64_t dnsbl_url_max_lookups = 0;
 
     bool dkim_enabled = false;
     std::vector<std::string> dkim_keys;

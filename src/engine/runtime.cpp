@@ -61,6 +61,7 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
                                                 {},
                                                 {}});
     add_host_facts(*rt);
+    rt->url_blocklists = rampart::url_blocklists(*rt->config);
     if (rt->config->dkim_enabled) {
         rt->dkim = previous && previous->dkim ? previous->dkim : std::make_shared<auth::DkimLibrary>();
         rt->dkim_keys = load_dkim_keys(*rt->config);
@@ -86,6 +87,18 @@ void add_host_facts(Runtime& rt)
     rt.authserv_id = rt.config->auth_authserv_id.empty() ? lowercase(host) : rt.config->auth_authserv_id;
 }
 
+std::vector<dns::BlockList> url_blocklists(const Config& cfg)
+{
+    std::vector<dns::BlockList> out;
+    for (const auto& spec : cfg.dnsbl_url_zones)
+        if (auto bl = dns::parse_blocklist(spec)) { // the configuration checked them
+            // RAMPART_RBL_NAME / RAMPART_RWL_NAME (12 characters before NAME) become URI ones.
+            bl->symbol = (bl->weight < 0 ? "RAMPART_URIWL_" : "RAMPART_URIBL_") + bl->symbol.substr(12);
+            out.push_back(std::move(*bl));
+        }
+    return out;
+}
+
 std::vector<auth::DkimKey> load_dkim_keys(const Config& cfg)
 {
     std::vector<auth::DkimKey> keys;
@@ -105,8 +118,8 @@ bool Runtime::is_internal(const IpAddress& ip) const
 
 bool dns_needed(const Config& cfg)
 {
-    return (cfg.dnsbl_enabled && !cfg.dnsbl_zones.empty()) || cfg.zombie_enabled || cfg.spf_enabled ||
-           cfg.dkim_enabled || cfg.dmarc_enabled;
+    return (cfg.dnsbl_enabled && (!cfg.dnsbl_zones.empty() || !cfg.dnsbl_url_zones.empty())) || cfg.zombie_enabled ||
+           cfg.spf_enabled || cfg.dkim_enabled || cfg.dmarc_enabled;
 }
 
 std::vector<std::string> rule_paths(const Config& cfg)

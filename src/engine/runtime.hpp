@@ -38,6 +38,7 @@ struct Runtime {
     std::shared_ptr<const rules::Ruleset> rules{}; // null when rules are off
     std::shared_ptr<dns::Resolver> resolver{};     // null when no check uses DNS
     std::vector<dns::BlockList> blocklists{};      // dnsbl.zones, parsed
+    std::vector<dns::BlockList> url_blocklists{};  // dnsbl.url_zones, parsed (RAMPART_URIBL_* symbols)
     std::vector<Cidr> internal{};                  // network.internal, parsed
     std::vector<std::string> own_names{};          // helo.own_names, or this host's name
     std::string authserv_id{};                     // auth.authserv_id, or this host's name
@@ -57,6 +58,9 @@ struct Runtime {
 // Fills the Runtime's facts of this host and its networks from its
 // configuration (network.internal, helo.own_names or the host name).
 void add_host_facts(Runtime& rt);
+
+// dnsbl.url_zones, parsed, their symbols named RAMPART_URIBL_* / RAMPART_URIWL_*.
+std::vector<dns::BlockList> url_blocklists(const Config& cfg);
 
 // The signing keys of dkim.keys, their files read (at start and at each
 // reload, so that a rotated key is picked up); throws std::runtime_error

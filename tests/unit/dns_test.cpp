@@ -812,3 +812,52 @@ TEST_CASE("dkim: a key that cannot be read stops the start, naming it")
         load_dkim_keys(*cfg),
         "dkim.keys \"signed.test:sel:/nonexistent/key.pem\": cannot read the key file /nonexistent/key.pem");
 }
+
+// ---- URL hosts in DNS block lists ----
+
+TEST_CASE("uribl: the registered domains and IPv4 hosts of the message's URLs are looked up in dnsbl.url_zones")
+{
+    const std::string cfg = R"(
+[action]
+clean = "tag"
+[rules]
+enabled = false
+[lists]
+enabled = false
+[ratelimit]
+enabled = false
+[reputation]
+enabled = false
+[zombie]
+enabled = false
+[spf]
+enabled = false
+[dkim]
+enabled = false
+[dmarc]
+enabled = false
+[helo]
+enabled = false
+[dnsbl]
+url_zones = ["URI:uribl.test*4", "broken.test"]
+)";
+    const auto scan = [&](const std::string& body) {
+        Session s(runtime(config(cfg + dns_settings())));
+        s.connect(IpAddress::parse("11.0.1.5"), "client.example");
+        s.helo("client.example");
+        s.mail("<a@example.net>", "", "");
+        s.rcpt("<b@example.org>");
+        s.header("From", "a@example.net");
+        s.header("Subject", "offer");
+        s.body(body);
+        const auto out = s.eom("Q1");
+        const auto* e = find_edit(out, HeaderEdit::Op::add, "X-Rampart-Symbols");
+        return e ? e->value : std::string();
+    };
+    const auto listed = scan("Buy now at http://www.Evil-URL.test/buy?x=1 or http://good.test/\r\n");
+    CHECK(listed.find("RAMPART_URIBL_URI(4.00)") != std::string::npos);
+    CHECK(listed.find("RAMPART_URIBL_TEMPERROR(0.00)") != std::string::npos); // broken.test fails
+    CHECK(scan("See http://11.9.9.9/login\r\n").find("RAMPART_URIBL_URI(4.00)") != std::string::npos);
+    CHECK(scan("See http://good.test/ and http://11.9.9.8/\r\n").find("RAMPART_URIBL_URI") == std::string::npos);
+    CHECK(queries_for("evil-url.test.uribl.test", "A") >= 1);
+}

@@ -43,6 +43,7 @@ inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
     if (cfg->dmarc_enabled && rt->resolver)
         rt->dmarc = std::make_shared<auth::DmarcLibrary>(cfg->dmarc_public_suffix_list);
     add_host_facts(*rt);
+    rt->url_blocklists = rampart::url_blocklists(*cfg);
     return rt;
 }
 
