@@ -571,6 +571,27 @@ rt_milter_warnings() {
 
 # --- sending and reading back ----------------------------------------
 
+# rt_expect_outcome NAME OUTCOME: the client was told OUTCOME; on a mismatch
+# show the SMTP dialogue.
+rt_expect_outcome() {
+	local got
+	got=$(rt_outcome "$1")
+	rt_check "$1: outcome" "$got $(rt_reply "$1")" "$2 $(rt_reply "$1")"
+	[ "$got" = "$2" ] || rt_transcript "$1"
+}
+
+# rt_expect_no_data NAME: the session never got as far as DATA.
+rt_expect_no_data() {
+	local r
+	r=$(rt_reply_to "$1" DATA)
+	if [ -n "$r" ]; then
+		rt_fail "$1: reached DATA (reply \"$r\"), want rejection before DATA"
+		rt_transcript "$1"
+	else
+		rt_log "ok: $1: rejected before DATA"
+	fi
+}
+
 # rt_send NAME CLIENT_IP FROM TO MESSAGE [SWAKS_OPTION...]: send MESSAGE
 # (a file under messages/) through the private Postfix from CLIENT_IP
 # (any 127/8 address) and record the outcome under NAME. Every message

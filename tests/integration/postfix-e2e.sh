@@ -58,27 +58,6 @@ rt_start_postfix "$smtp_port" "$sink_port" "$RT_MILTER_PORT" ||
 
 rcpt=bob@rcpt.example
 
-# expect_outcome NAME OUTCOME: the client was told OUTCOME; on a mismatch
-# show the SMTP dialogue.
-expect_outcome() {
-	local got
-	got=$(rt_outcome "$1")
-	rt_check "$1: outcome" "$got $(rt_reply "$1")" "$2 $(rt_reply "$1")"
-	[ "$got" = "$2" ] || rt_transcript "$1"
-}
-
-# expect_no_data NAME: the session never got as far as DATA.
-expect_no_data() {
-	local r
-	r=$(rt_reply_to "$1" DATA)
-	if [ -n "$r" ]; then
-		rt_fail "$1: reached DATA (reply \"$r\"), want rejection before DATA"
-		rt_transcript "$1"
-	else
-		rt_log "ok: $1: rejected before DATA"
-	fi
-}
-
 # expect_log_line "what" ERE: some line of rampart's log (its decision
 # lines: "QUEUEID: client=IP ... category=C ... action=A symbols=...")
 # matches ERE.
@@ -101,7 +80,7 @@ rt_send forged 127.0.0.2 carol@sender.example dave@rcpt.example forged-headers.e
 rt_wait_queue || true
 status_re='^No, score=-?[0-9]+\.[0-9]{2}([ ;,]|$)'
 for m in clean forged; do
-	expect_outcome "$m" accepted
+	rt_expect_outcome "$m" accepted
 	rt_check "$m: delivered to the sink" "$([ -n "$(rt_delivered "$m")" ] && echo yes || echo no)" yes
 	rt_check "$m: number of X-Spam-Status headers" \
 		"$(rt_header "$m" X-Spam-Status | wc -l)" 1
@@ -122,7 +101,7 @@ expect_log_line "clean: log line with category=clean action=accept" \
 
 rt_log "== GTUBE"
 rt_send gtube 127.0.0.3 mallory@sender.example "$rcpt" gtube.eml
-expect_outcome gtube rejected
+rt_expect_outcome gtube rejected
 rt_check_match "gtube: reply" "$(rt_reply gtube)" '^550 5\.7\.1 '
 rt_check_match "gtube: rejected at end of DATA (DATA was accepted)" \
 	"$(rt_reply_to gtube DATA)" '^354 '
@@ -136,7 +115,7 @@ rt_log "== content: a disguised executable, a phishing message, SIZE= over the l
 rt_send exe 127.0.0.4 billing@sender.example "$rcpt" ../../messages/virus-double-extension.eml
 rt_send phish 127.0.0.4 security@sender.example "$rcpt" ../../messages/spam-phish.eml
 rt_wait_queue || true
-expect_outcome exe accepted
+rt_expect_outcome exe accepted
 exe_symbols=$(rt_header exe X-Rampart-Symbols)
 for sym in RAMPART_EXE_ATTACHMENT RAMPART_DOUBLE_EXTENSION RAMPART_ATTACHMENT_TYPE_MISMATCH; do
 	rt_check_match "exe: X-Rampart-Symbols has $sym" "$exe_symbols" "(^|,)$sym\\("
@@ -144,7 +123,7 @@ done
 rt_check "exe: X-Rampart-Category" "$(rt_header exe X-Rampart-Category)" spam
 expect_log_line "exe: decision line with the attachment symbols" \
 	"$(rt_reply exe): client=127\\.0\\.0\\.4 .*category=spam .*action=tag .*RAMPART_EXE_ATTACHMENT"
-expect_outcome phish rejected
+rt_expect_outcome phish rejected
 rt_check_match "phish: reply" "$(rt_reply phish)" '^550 5\.7\.1 '
 for sym in RAMPART_URL_TEXT_MISMATCH RAMPART_URL_IP_HOST RAMPART_FROM_NAME_SPOOF; do
 	expect_log_line "phish: decision line has $sym" \
@@ -183,33 +162,33 @@ rt_check_match "rampartctl list show block ip" "$shown" '127\.0\.0\.5'
 sleep 1.5
 
 rt_send blocked-ip 127.0.0.5 alice@sender.example "$rcpt" clean.eml
-expect_outcome blocked-ip rejected
+rt_expect_outcome blocked-ip rejected
 # A 5xx at connect makes Postfix answer the greeting with its own "554
 # ... not accepting connections"; rampart's 5.7.1 text shows in its log.
 rt_check_match "blocked-ip: reply" "$(rt_reply blocked-ip)" '^5[0-9][0-9] '
 rt_check_match "blocked-ip: Postfix logs rampart's 5.7.1 reject" \
 	"$(grep -E 'milter-reject: [A-Z]+ from [^ ]*\[127\.0\.0\.5\]' "$RT_DIR/postfix/maillog" | head -n1)" \
 	'milter-reject: [A-Z]+ from [^ ]*\[127\.0\.0\.5\]: 5[0-9][0-9] 5\.7\.1'
-expect_no_data blocked-ip
+rt_expect_no_data blocked-ip
 
 rt_send blocked-from 127.0.0.6 spammer@bad.example "$rcpt" clean.eml
-expect_outcome blocked-from rejected
+rt_expect_outcome blocked-from rejected
 rt_check_match "blocked-from: reply to MAIL FROM" \
 	"$(rt_reply_to blocked-from "MAIL FROM")" '^550 5\.7\.1'
 
 rt_send blocked-domain 127.0.0.6 someone@mail.bad-domain.example "$rcpt" clean.eml
-expect_outcome blocked-domain rejected
+rt_expect_outcome blocked-domain rejected
 rt_check_match "blocked-domain: reply to MAIL FROM (subdomain of listed domain)" \
 	"$(rt_reply_to blocked-domain "MAIL FROM")" '^550 5\.7\.1'
 
 rt_send blocked-rcpt 127.0.0.6 alice@sender.example blocked@rcpt.example clean.eml
-expect_outcome blocked-rcpt rejected
+rt_expect_outcome blocked-rcpt rejected
 rt_check_match "blocked-rcpt: reply to RCPT TO" \
 	"$(rt_reply_to blocked-rcpt "RCPT TO")" '^550 5\.7\.1'
 
 # The same client, sender and recipient otherwise are fine.
 rt_send unlisted 127.0.0.6 alice@sender.example "$rcpt" clean.eml
-expect_outcome unlisted accepted
+rt_expect_outcome unlisted accepted
 
 # --- rate limit --------------------------------------------------------
 
@@ -246,7 +225,7 @@ rt_check_match "burst: accepted count (burst $RT_CFG_IP_BURST)" "$accepted" '^[5
 rt_check "burst: the rest answered 451" "$limited" $((burst - accepted))
 rt_check "burst: last message limited" "$(rt_outcome "burst-$burst")" tempfailed
 rt_send after-burst 127.0.0.8 alice@sender.example "$rcpt" clean.eml
-expect_outcome after-burst accepted
+rt_expect_outcome after-burst accepted
 rt_log "rampartctl rate show 127.0.0.7: $(rt_ctl rate show 127.0.0.7 2>&1 | tr '\n' ' ')"
 
 # --- Redis dies ------------------------------------------------------
@@ -256,7 +235,7 @@ warnings=$(rt_milter_warnings)
 rt_kill_redis
 for i in 1 2 3 4 5; do
 	rt_send "redis-down-$i" "127.0.0.1$i" "down-$i@sender.example" "$rcpt" clean.eml
-	expect_outcome "redis-down-$i" tempfailed
+	rt_expect_outcome "redis-down-$i" tempfailed
 	rt_check_match "redis-down-$i: reply" "$(rt_reply "redis-down-$i")" '^451 4\.7\.1'
 done
 rt_check "redis down: milter still running" "$(rt_milter_alive && echo yes || echo no)" yes
@@ -274,7 +253,7 @@ done
 rt_wait_queue || true
 for i in 1 2; do
 	n="redis-accept-hup-$i"
-	expect_outcome "$n" accepted
+	rt_expect_outcome "$n" accepted
 	rt_check_match "$n: X-Spam-Status" "$(rt_header "$n" X-Spam-Status)" '^(Yes|No), score='
 	rt_check_match "$n: tagged RAMPART_REDIS_FAILED" \
 		"$(rt_headers "$n" | grep -E '^X-(Spam|Rampart)-' | tr '\n' '|')" 'RAMPART_REDIS_FAILED'
@@ -287,7 +266,7 @@ rt_start_milter "$conf" || rt_fail "rampart-milter does not start while Redis is
 n=redis-accept-restart
 rt_send "$n" 127.0.0.31 restart@sender.example "$rcpt" clean.eml
 rt_wait_queue || true
-expect_outcome "$n" accepted
+rt_expect_outcome "$n" accepted
 rt_check_match "$n: tagged RAMPART_REDIS_FAILED" \
 	"$(rt_headers "$n" | grep -E '^X-(Spam|Rampart)-' | tr '\n' '|')" 'RAMPART_REDIS_FAILED'
 expect_log_line "$n: log line with symbol RAMPART_REDIS_FAILED" \
@@ -300,7 +279,7 @@ sleep 3
 n=redis-back
 rt_send "$n" 127.0.0.41 back@sender.example "$rcpt" clean.eml
 rt_wait_queue || true
-expect_outcome "$n" accepted
+rt_expect_outcome "$n" accepted
 rt_check "$n: not tagged RAMPART_REDIS_FAILED" \
 	"$(rt_headers "$n" | grep RAMPART_REDIS_FAILED || true)" ""
 rt_check_match "$n: X-Spam-Status" "$(rt_header "$n" X-Spam-Status)" "$status_re"

@@ -222,22 +222,7 @@ namespace {
 
 // Clean mail is tagged too, so that its symbols show; the HELO check is
 // off (helo_test.cpp tests it).
-const char* kOnlyDns = R"(
-[helo]
-enabled = false
-[action]
-clean = "tag"
-[content]
-enabled = false
-[rules]
-enabled = false
-[lists]
-enabled = false
-[ratelimit]
-enabled = false
-[reputation]
-enabled = false
-)";
+const std::string kOnlyDns = kNoRedisChecks + "[helo]\nenabled = false\n[action]\nclean = \"tag\"\n";
 
 struct Delivery {
     Answer connect, mail;
@@ -255,7 +240,7 @@ struct Client {
 // to the DNS settings (with `dns_extra` in [dns]).
 Delivery deliver(const Client& c, const std::string& extra, const std::string& dns_extra = "")
 {
-    Session s(runtime(config(std::string(kOnlyDns) + "[spf]\nenabled = false\n" + dns_settings(dns_extra) + extra)));
+    Session s(runtime(config(kOnlyDns + "[spf]\nenabled = false\n" + dns_settings(dns_extra) + extra)));
     Delivery d;
     d.connect = s.connect(IpAddress::parse(c.ip), "client.example");
     s.helo(c.helo);
@@ -483,7 +468,7 @@ TEST_CASE("spf: the result scores, goes into Authentication-Results, and a fail 
         "[zombie]\nenabled = false\n[dkim]\nenabled = false\n[auth]\nauthserv_id = \"mx.rampart.test\"\n";
     const auto sent = [&](const std::string& ip, const std::string& sender, const std::string& extra,
                           std::vector<std::pair<std::string, std::string>> headers = {}) {
-        Session s(runtime(config(std::string(kOnlyDns) + dns_settings() + only_spf + extra)));
+        Session s(runtime(config(kOnlyDns + dns_settings() + only_spf + extra)));
         s.connect(IpAddress::parse(ip), "client.example");
         s.helo("client.example");
         struct R {
@@ -526,7 +511,7 @@ TEST_CASE("spf: the result scores, goes into Authentication-Results, and a fail 
     CHECK(removed == std::vector<int>{3, 2});
 
     // Authenticated senders and internal clients are not checked.
-    Session s(runtime(config(std::string(kOnlyDns) + dns_settings() + only_spf)));
+    Session s(runtime(config(kOnlyDns + dns_settings() + only_spf)));
     s.connect(IpAddress::parse("11.0.2.5"), "client.example");
     s.helo("client.example");
     s.mail("<a@spf.test>", "", "alice");
@@ -578,7 +563,7 @@ struct Signed {
 Signed verify(const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body)
 {
     Session s(
-        runtime(config(std::string(kOnlyDns) + dns_settings() +
+        runtime(config(kOnlyDns + dns_settings() +
                        "[zombie]\nenabled = false\n[spf]\nenabled = false\n[auth]\nauthserv_id = \"mx.test\"\n")));
     s.connect(IpAddress::parse("11.0.1.5"), "client.example");
     s.helo("client.example");
@@ -680,8 +665,8 @@ Judged judge_dmarc(const std::string& envelope, std::vector<std::pair<std::strin
     if (sign)
         headers.insert(headers.begin(),
                        {"DKIM-Signature", dkim_sign("dkim-test.key", "signed.test", "sel", headers, kSignedBody)});
-    Session s(runtime(config(std::string(kOnlyDns) + dns_settings() +
-                             "[zombie]\nenabled = false\n[auth]\nauthserv_id = \"mx.test\"\n" + extra)));
+    Session s(runtime(
+        config(kOnlyDns + dns_settings() + "[zombie]\nenabled = false\n[auth]\nauthserv_id = \"mx.test\"\n" + extra)));
     s.connect(IpAddress::parse("11.0.1.5"), "client.example");
     s.helo("client.example");
     s.mail("<" + envelope + ">", "", "");
@@ -774,7 +759,7 @@ TEST_CASE("dkim: mail of an authenticated sender is signed with its domain's key
 {
     const std::string keys = "[dkim]\nkeys = [\"signed.test:sel:" + source_path("tests/dns/dkim-test.key") + "\"]\n";
     const auto submit = [&](const std::string& author, const std::string& login) {
-        Session s(runtime(config(std::string(kOnlyDns) + dns_settings() + "[zombie]\nenabled = false\n" + keys)));
+        Session s(runtime(config(kOnlyDns + dns_settings() + "[zombie]\nenabled = false\n" + keys)));
         s.connect(IpAddress::parse("11.0.1.5"), "laptop");
         s.helo("laptop");
         s.mail("<" + author + ">", "", login);
@@ -817,17 +802,9 @@ TEST_CASE("dkim: a key that cannot be read stops the start, naming it")
 
 TEST_CASE("uribl: the registered domains and IPv4 hosts of the message's URLs are looked up in dnsbl.url_zones")
 {
-    const std::string cfg = R"(
+    const std::string cfg = kNoRedisChecksContent + std::string(R"(
 [action]
 clean = "tag"
-[rules]
-enabled = false
-[lists]
-enabled = false
-[ratelimit]
-enabled = false
-[reputation]
-enabled = false
 [zombie]
 enabled = false
 [spf]
@@ -840,7 +817,7 @@ enabled = false
 enabled = false
 [dnsbl]
 url_zones = ["URI:uribl.test*4", "broken.test"]
-)";
+)");
     const auto scan = [&](const std::string& body) {
         Session s(runtime(config(cfg + dns_settings())));
         s.connect(IpAddress::parse("11.0.1.5"), "client.example");

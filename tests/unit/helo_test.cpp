@@ -10,19 +10,9 @@ using namespace rampart::test;
 namespace {
 
 // Clean mail is tagged too, so that its symbols show.
-const char* kOnlyHelo = R"(
+const std::string kOnlyHelo = kNoRedisChecks + R"(
 [action]
 clean = "tag"
-[content]
-enabled = false
-[rules]
-enabled = false
-[lists]
-enabled = false
-[ratelimit]
-enabled = false
-[reputation]
-enabled = false
 [zombie]
 enabled = false
 [spf]
@@ -39,7 +29,7 @@ struct Result {
 Result send(const std::string& ip, const std::string& helo, const std::string& extra = "",
             const std::string& auth_user = "")
 {
-    Session s(runtime(config(std::string(kOnlyHelo) + extra)));
+    Session s(runtime(config(kOnlyHelo + extra)));
     s.connect(IpAddress::parse(ip), "client.example");
     s.helo(helo);
     Result r;
@@ -106,7 +96,7 @@ TEST_CASE("helo: helo.reject refuses at MAIL FROM with reply.helo; the rest only
     for (const char* helo : {"PC-4711", "mx.ours.example"}) {
         const std::string h = helo;
         CAPTURE(h);
-        Session s(runtime(config(std::string(kOnlyHelo) + reject)));
+        Session s(runtime(config(kOnlyHelo + reject)));
         s.connect(IpAddress::parse("11.0.0.1"), "client.example");
         s.helo(helo);
         const Answer a = s.mail("<a@example.net>", "", "");
@@ -114,7 +104,7 @@ TEST_CASE("helo: helo.reject refuses at MAIL FROM with reply.helo; the rest only
         CHECK(a.code == "550");
         CHECK(a.text == "Helo command rejected: invalid or forged HELO name");
     }
-    Session s(runtime(config(std::string(kOnlyHelo) + reject)));
+    Session s(runtime(config(kOnlyHelo + reject)));
     s.connect(IpAddress::parse("11.0.0.1"), "client.example");
     s.helo("[11.0.0.9]");
     CHECK(s.mail("<a@example.net>", "", "").kind == Answer::Kind::proceed); // ip_mismatch not in helo.reject

@@ -19,6 +19,21 @@ inline std::shared_ptr<const Config> config(const std::string& text)
     return c.config;
 }
 
+// The checks that need Redis (lists, rate limits, reputation) off, and the
+// rules; every other test configuration adds what it tests. `content` off
+// too in kNoRedisChecks; kNoRedisChecksContent leaves it on.
+inline constexpr const char* kNoRedisChecksContent = R"(
+[rules]
+enabled = false
+[lists]
+enabled = false
+[ratelimit]
+enabled = false
+[reputation]
+enabled = false
+)";
+inline const std::string kNoRedisChecks = std::string(kNoRedisChecksContent) + "[content]\nenabled = false\n";
+
 // A Runtime whose list cache is not polling: tests refresh it themselves.
 inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
 {

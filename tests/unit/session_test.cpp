@@ -11,20 +11,8 @@ using namespace rampart::test;
 
 namespace {
 
-// Content checks are off too: these messages are not written to pass them
-// (golden_test.cpp and heuristics_test.cpp test those).
-const char* kNoRedisChecks = R"(
-[content]
-enabled = false
-[rules]
-enabled = false
-[lists]
-enabled = false
-[ratelimit]
-enabled = false
-[reputation]
-enabled = false
-)";
+// Content checks are off too (kNoRedisChecks): these messages are not
+// written to pass them (golden_test.cpp and heuristics_test.cpp test those).
 
 Outcome deliver(Session& s, std::initializer_list<std::pair<const char*, const char*>> headers,
                 std::initializer_list<std::string> chunks)
