@@ -200,8 +200,9 @@ DkimLibrary::DkimLibrary() : d_lib(dkim_init(nullptr, nullptr))
     // Header values come as the MTA gives them: a folded line may end in a
     // bare LF, which the canonicalisation must read as CRLF. Keys are looked
     // up at the end of the message, not of the header: the lookups then
-    // belong to finish() and its deadline.
-    unsigned int flags = DKIM_LIBFLAGS_FIXCRLF | DKIM_LIBFLAGS_DELAYSIGPROC;
+    // belong to finish() and its deadline. A signature field that does not
+    // parse is kept and reported (permerror), not dropped.
+    unsigned int flags = DKIM_LIBFLAGS_FIXCRLF | DKIM_LIBFLAGS_DELAYSIGPROC | DKIM_LIBFLAGS_BADSIGHANDLES;
     dkim_options(d_lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags);
     dkim_set_key_lookup(d_lib, key_lookup);
 }

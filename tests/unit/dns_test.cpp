@@ -632,6 +632,40 @@ TEST_CASE("dkim: each signature's result, with key size and algorithm, in Authen
     }
 }
 
+TEST_CASE("dkim: a broken signature field is a permerror, a tampered signature value a fail")
+{
+    const std::string sig = dkim_sign("dkim-test.key", "signed.test", "sel", kSignedHeaders, kSignedBody);
+    // The b= tag (not bh=), wherever the folding put it.
+    auto b = sig.find(" b=");
+    if (b == std::string::npos)
+        b = sig.find("\tb=");
+    REQUIRE(b != std::string::npos);
+    struct Case {
+        const char* what;
+        std::string field;
+        const char* want;
+    };
+    std::string tampered = sig;
+    tampered[b + 10] = tampered[b + 10] == 'A' ? 'B' : 'A'; // one character of the signature itself
+    const Case cases[] = {
+        {"no b=", sig.substr(0, b), "dkim=permerror"},
+        {"no d=", "v=1; a=rsa-sha256; s=sel; h=from; bh=abc; b=abc", "dkim=permerror"},
+        {"tampered b=", tampered, "dkim=fail header.d=signed.test"},
+    };
+    for (const auto& c : cases) {
+        const std::string what = c.what;
+        CAPTURE(what);
+        auto headers = kSignedHeaders;
+        headers.insert(headers.begin(), {"DKIM-Signature", c.field});
+        const auto r = verify(headers, kSignedBody);
+        std::string ar = r.auth_results;
+        std::replace(ar.begin(), ar.end(), '\r', ' ');
+        std::replace(ar.begin(), ar.end(), '\n', ' ');
+        CAPTURE(ar);
+        CHECK(r.auth_results.find(c.want) != std::string::npos);
+    }
+}
+
 TEST_CASE("dkim: every signature is verified; an unsigned message is dkim=none")
 {
     auto headers = kSignedHeaders;
