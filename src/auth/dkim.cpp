@@ -44,6 +44,10 @@ DKIM_CBSTAT key_lookup(DKIM* dkim, DKIM_SIGINFO* sig, u_char* buf, size_t buflen
     const std::string name = key_name(sig);
     if (!ctx || name.empty() || buflen == 0)
         return DKIM_CBSTAT_ERROR;
+    if (std::chrono::steady_clock::now() >= ctx->deadline) { // the budget is spent: ask nothing more
+        ctx->unanswered.push_back(name);
+        return DKIM_CBSTAT_TRYAGAIN;
+    }
     const auto l = ctx->resolver.lookup(name, dns::Type::txt);
     if (!l->wait_until(ctx->deadline) || l->answer().temporary()) {
         ctx->unanswered.push_back(name);
@@ -57,6 +61,31 @@ DKIM_CBSTAT key_lookup(DKIM* dkim, DKIM_SIGINFO* sig, u_char* buf, size_t buflen
     std::memcpy(buf, key.data(), n);
     buf[n] = '\0';
     return DKIM_CBSTAT_CONTINUE;
+}
+
+// A message may carry any number of signatures, each a key lookup and an
+// RSA verification: past the first kMaxSignatures, the rest are ignored.
+DKIM_CBSTAT prescreen(DKIM*, DKIM_SIGINFO** sigs, int nsigs)
+{
+    for (int i = static_cast<int>(kMaxSignatures); i < nsigs; ++i)
+        dkim_sig_ignore(sigs[i]);
+    return DKIM_CBSTAT_CONTINUE;
+}
+
+// "Name: value" as it was on the wire: the MTA may give a folded value with
+// LF alone where the message had CRLF, and "simple" and "relaxed" header
+// canonicalisation alike need the CRLF back.
+std::string wire_field(std::string_view name, std::string_view value)
+{
+    std::string f;
+    f.reserve(name.size() + value.size() + 8);
+    f.append(name).append(": ");
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
+            f += '\r';
+        f += value[i];
+    }
+    return f;
 }
 
 DkimResult result_of(DKIM_SIGINFO* sig)
@@ -147,7 +176,7 @@ void DkimSigner::header(std::string_view name, std::string_view value)
 {
     if (!d_dkim || d_header_done)
         return;
-    std::string field = std::string(name) + ": " + std::string(value);
+    std::string field = wire_field(name, value);
     dkim_header(d_dkim, reinterpret_cast<u_char*>(field.data()), field.size());
 }
 
@@ -205,6 +234,7 @@ DkimLibrary::DkimLibrary() : d_lib(dkim_init(nullptr, nullptr))
     unsigned int flags = DKIM_LIBFLAGS_FIXCRLF | DKIM_LIBFLAGS_DELAYSIGPROC | DKIM_LIBFLAGS_BADSIGHANDLES;
     dkim_options(d_lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags);
     dkim_set_key_lookup(d_lib, key_lookup);
+    dkim_set_prescreen(d_lib, prescreen);
 }
 
 DkimLibrary::~DkimLibrary() { dkim_close(d_lib); }
@@ -229,7 +259,7 @@ void DkimVerifier::header(std::string_view name, std::string_view value)
     d_signed |= iequals(name, "DKIM-Signature");
     // The MTA gives the value without the space after the colon, which
     // most signers' "simple" header canonicalisation signed.
-    std::string field = std::string(name) + ": " + std::string(value);
+    std::string field = wire_field(name, value);
     dkim_header(d_dkim, reinterpret_cast<u_char*>(field.data()), field.size());
 }
 

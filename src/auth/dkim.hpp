@@ -11,6 +11,10 @@
 //   be looked up) or permerror (no key, a revoked or broken key, a broken
 //   signature), with its domain, selector, algorithm and key size.
 //
+//   At most kMaxSignatures signatures of a message are verified (each is a
+//   key lookup and an RSA verification); the rest are ignored. Once the
+//   deadline has passed, no key is looked up any more.
+//
 //   One DkimLibrary serves a process (it holds libopendkim's DKIM_LIB and
 //   its key-lookup hook); verifiers are made from it per message.
 // SECURITY
@@ -34,6 +38,8 @@ struct dkim;
 namespace rampart::auth {
 
 enum class DkimResult { pass, fail, neutral, policy, temperror, permerror };
+
+inline constexpr std::size_t kMaxSignatures = 8; // verified per message; the rest are ignored
 std::string_view to_string(DkimResult r);
 
 struct DkimSignature {

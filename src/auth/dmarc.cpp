@@ -22,7 +22,7 @@ struct PolicyFree {
     void operator()(DMARC_POLICY_T* p) const { opendmarc_policy_connect_shutdown(p); }
 };
 
-enum class Lookup { found, absent, failed };
+enum class Lookup { found, absent, several, failed };
 
 // The DMARC record of `domain`: the one TXT record that begins "v=DMARC1".
 Lookup dmarc_record(dns::Resolver& resolver, std::chrono::steady_clock::time_point deadline, const std::string& domain,
@@ -37,7 +37,7 @@ Lookup dmarc_record(dns::Resolver& resolver, std::chrono::steady_clock::time_poi
             record = r.data;
             ++n;
         }
-    return n == 1 ? Lookup::found : Lookup::absent; // two records: none applies (RFC 7489 6.6.3)
+    return n == 1 ? Lookup::found : n == 0 ? Lookup::absent : Lookup::several;
 }
 
 } // namespace
@@ -90,31 +90,35 @@ Dmarc evaluate_dmarc(const DmarcLibrary&, dns::Resolver& resolver, std::chrono::
         return out;
     std::string record;
     std::string org(mime::registered_domain(out.domain));
-    std::string record_domain = out.domain;
+    bool fallback = false;
     switch (dmarc_record(resolver, deadline, out.domain, record)) {
     case Lookup::failed: out.result = DmarcResult::temperror; return out;
+    case Lookup::several: return out; // no policy applies (RFC 7489 section 6.6.3), nor the parent's
     case Lookup::found: break;
     case Lookup::absent:
         if (org.empty() || org == out.domain)
             return out;
-        record_domain = org;
+        fallback = true;
         switch (dmarc_record(resolver, deadline, org, record)) {
         case Lookup::failed: out.result = DmarcResult::temperror; return out;
-        case Lookup::absent: return out;
+        case Lookup::absent:
+        case Lookup::several: return out;
         case Lookup::found: break;
         }
     }
 
     std::string address = ip.to_string();
-    std::unique_ptr<DMARC_POLICY_T, PolicyFree> p(opendmarc_policy_connect_init(
-        bytes(address), ip.is_v4() ? DMARC_POLICY_IP_TYPE_IPV4 : DMARC_POLICY_IP_TYPE_IPV6));
+    std::unique_ptr<DMARC_POLICY_T, PolicyFree> p(
+        opendmarc_policy_connect_init(bytes(address), ip.is_v4() ? DMARC_POLICY_IP_TYPE_IPV4 : DMARC_POLICY_IP_TYPE_IPV6));
     if (!p)
         return out;
     std::string from = out.domain;
     if (opendmarc_policy_store_from_domain(p.get(), bytes(from)) != DMARC_PARSE_OKAY)
         return out;
-    std::string org_or_domain = org.empty() ? record_domain : org;
-    if (opendmarc_policy_store_dmarc(p.get(), bytes(record), bytes(record_domain), bytes(org_or_domain)) !=
+    // The From domain itself; the organizational domain only where its
+    // record was used, so that libopendmarc applies sp= there and p= here.
+    std::string record_of = out.domain;
+    if (opendmarc_policy_store_dmarc(p.get(), bytes(record), bytes(record_of), fallback ? bytes(org) : nullptr) !=
         DMARC_PARSE_OKAY) {
         out.result = DmarcResult::permerror;
         return out;

@@ -44,6 +44,10 @@ SPF_dns_rr_t* lookup(SPF_dns_server_t* server, const char* domain, ns_type t, in
     const auto type = type_of(t);
     if (!type)
         return SPF_dns_rr_new_init(server, domain, t, 0, NO_DATA);
+    if (std::chrono::steady_clock::now() >= hook.deadline) { // the budget is spent: ask nothing more
+        hook.temporary = true;
+        return SPF_dns_rr_new_init(server, domain, t, 0, TRY_AGAIN);
+    }
     const auto l = hook.resolver.lookup(domain, *type);
     if (!l->wait_until(hook.deadline) || l->answer().temporary()) {
         hook.temporary = true;

@@ -30,6 +30,7 @@
 #include "checks/check.hpp"
 #include "config/config.hpp"
 #include "engine/runtime.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -74,6 +75,7 @@ class DkimCheck final : public Check {
         if (!ctx.rt.resolver || ctx.client.allowed)
             return;
         if (!tx.dkim) {
+            prefetch_keys(ctx);
             tx.dkim = std::make_shared<auth::DkimVerifier>(*ctx.rt.dkim, tx.queue_id);
             for (const auto& [name, value] : tx.headers)
                 tx.dkim->header(name, value);
@@ -110,7 +112,7 @@ class DkimCheck final : public Check {
                 r += fmt::format(" ({})", s.error);
             tx.auth_results.push_back(std::move(r));
         }
-        if (ctx.cfg.dns_on_failure == FailurePolicy::tempfail &&
+        if (ctx.cfg.dns_on_failure == FailurePolicy::tempfail && !tx.answer.settles() &&
             std::any_of(sigs.begin(), sigs.end(),
                         [](const auto& s) { return s.result == auth::DkimResult::temperror; }))
             tx.answer = Answer::tempfail(ctx.cfg.reply_dns_failure);
@@ -118,6 +120,31 @@ class DkimCheck final : public Check {
     }
 
   private:
+    // The keys of the message's first signatures, asked as soon as the
+    // header is in (d= and s= read roughly here; libopendkim parses them
+    // properly at the end, and finds the answers in the cache).
+    static void prefetch_keys(Context& ctx)
+    {
+        std::size_t n = 0;
+        for (const auto& [name, value] : ctx.tx.headers) {
+            if (!iequals(name, "DKIM-Signature") || n++ >= auth::kMaxSignatures)
+                continue;
+            std::string d, s;
+            std::string_view rest = value;
+            while (!rest.empty()) {
+                const auto semi = rest.find(';');
+                const auto tag = trim(rest.substr(0, semi));
+                rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+                if (tag.starts_with("d="))
+                    d = std::string(trim(tag.substr(2)));
+                else if (tag.starts_with("s="))
+                    s = std::string(trim(tag.substr(2)));
+            }
+            if (!d.empty() && !s.empty())
+                ctx.tx.prefetched.push_back(ctx.rt.resolver->lookup(s + "._domainkey." + d, dns::Type::txt));
+        }
+    }
+
     // Mail of an authenticated sender is signed where dkim.keys has a key
     // for its From domain.
     static void sign(Phase p, Context& ctx)

@@ -15,7 +15,9 @@
 //   judged at all. Authenticated senders, allow-listed clients and
 //   clients of network.internal are not judged.
 // PHASES
-//   eom (after the SPF and DKIM checks, whose results it reads).
+//   body (its first chunk: the records are asked for, so that the answers
+//   come while the body does), eom (after the SPF and DKIM checks, whose
+//   results it reads).
 // DNS
 //   TXT of _dmarc.DOMAIN, and of _dmarc.ORGANIZATIONAL-DOMAIN when the
 //   first has no record.
@@ -31,6 +33,7 @@
 #include "checks/check.hpp"
 #include "config/config.hpp"
 #include "engine/runtime.hpp"
+#include "mime/urls.hpp"
 
 #include <fmt/format.h>
 
@@ -50,23 +53,34 @@ int draw()
 class DmarcCheck final : public Check {
   public:
     std::string_view name() const override { return "dmarc"; }
-    bool runs_in(Phase p, const Config& cfg) const override { return cfg.dmarc_enabled && p == Phase::eom; }
+    bool runs_in(Phase p, const Config& cfg) const override
+    {
+        return cfg.dmarc_enabled && (p == Phase::body || p == Phase::eom);
+    }
     bool answers_in(Phase, const Runtime&) const override { return false; }
 
-    void decide(Phase, Context& ctx, std::span<const Reply>) const override
+    void decide(Phase p, Context& ctx, std::span<const Reply>) const override
     {
         Transaction& tx = ctx.tx;
         const Client& client = ctx.client;
         if (!ctx.rt.dmarc || !ctx.rt.resolver || !client.ip || !tx.auth_user.empty() || client.allowed ||
             ctx.rt.is_internal(*client.ip))
             return;
-        const std::size_t froms = count_headers(tx, "From");
-        if (froms == 0)
+        if (p == Phase::body) { // the header is in: ask for the records now, read them at the end
+            if (!tx.dmarc_prefetched) {
+                tx.dmarc_prefetched = true;
+                if (const auto domain = from_domain_of(tx); !domain.empty()) {
+                    tx.prefetched.push_back(ctx.rt.resolver->lookup("_dmarc." + domain, dns::Type::txt));
+                    const std::string org(mime::registered_domain(domain));
+                    if (!org.empty() && org != domain)
+                        tx.prefetched.push_back(ctx.rt.resolver->lookup("_dmarc." + org, dns::Type::txt));
+                }
+            }
+            return;
+        }
+        if (count_headers(tx, "From") == 0)
             return; // nothing claims an author: nothing to judge (the header checks see to it)
-        std::string from_domain;
-        if (froms == 1)
-            if (const auto f = parse_address_field(*find_header(tx, "From")); f.mailboxes.size() == 1)
-                from_domain = f.mailboxes.front().domain;
+        const std::string from_domain = from_domain_of(tx);
         if (from_domain.empty()) {
             tx.card.add("RAMPART_DMARC_PERMERROR", 0, "not one From address");
             tx.auth_results.push_back("dmarc=permerror (not one From address)");
@@ -108,6 +122,15 @@ class DmarcCheck final : public Check {
     }
 
   private:
+    // The domain of the message's one From address; "" when there is not exactly one.
+    static std::string from_domain_of(const Transaction& tx)
+    {
+        if (count_headers(tx, "From") != 1)
+            return {};
+        const auto f = parse_address_field(*find_header(tx, "From"));
+        return f.mailboxes.size() == 1 ? f.mailboxes.front().domain : std::string();
+    }
+
     static void raise_to_spam(Transaction& tx)
     {
         if (!tx.at_least || *tx.at_least < Category::spam)

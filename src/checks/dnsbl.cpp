@@ -112,12 +112,14 @@ class DnsblCheck final : public Check {
         if (p == Phase::mail) {
             if (cfg.dnsbl_reject_score > 0 && facts.list_score >= cfg.dnsbl_reject_score)
                 ctx.tx.answer = Answer::reject(cfg.reply_dnsbl);
-            else if (!facts.list_failures.empty() && cfg.dns_on_failure == FailurePolicy::tempfail)
+            else if (!facts.list_failures.empty() && cfg.dns_on_failure == FailurePolicy::tempfail &&
+                     !ctx.tx.answer.settles())
                 ctx.tx.answer = Answer::tempfail(cfg.reply_dns_failure);
             if (ctx.tx.answer.settles())
                 add_symbols(ctx); // for the refusal's log line
         } else if (p == Phase::eom) {
-            if (!facts.list_failures.empty() && cfg.dns_on_failure == FailurePolicy::tempfail)
+            if (!facts.list_failures.empty() && cfg.dns_on_failure == FailurePolicy::tempfail &&
+                !ctx.tx.answer.settles())
                 ctx.tx.answer = Answer::tempfail(cfg.reply_dns_failure);
             add_symbols(ctx);
         }

@@ -122,12 +122,14 @@ class RdnsCheck final : public Check {
                 ctx.tx.answer = Answer::reject(cfg.reply_rdns);
             else if (facts.rdns_dynamic && has(cfg.zombie_reject, "dynamic"))
                 ctx.tx.answer = Answer::reject(cfg.reply_dynamic);
-            else if (facts.rdns == R::temperror && cfg.dns_on_failure == FailurePolicy::tempfail)
+            else if (facts.rdns == R::temperror && cfg.dns_on_failure == FailurePolicy::tempfail &&
+                     !ctx.tx.answer.settles())
                 ctx.tx.answer = Answer::tempfail(cfg.reply_dns_failure);
             if (ctx.tx.answer.settles())
                 add_symbols(ctx); // for the refusal's log line
         } else if (p == Phase::eom) {
-            if (facts.rdns == R::temperror && cfg.dns_on_failure == FailurePolicy::tempfail)
+            if (facts.rdns == R::temperror && cfg.dns_on_failure == FailurePolicy::tempfail &&
+                !ctx.tx.answer.settles())
                 ctx.tx.answer = Answer::tempfail(cfg.reply_dns_failure);
             add_symbols(ctx);
         }
@@ -181,13 +183,20 @@ class RdnsCheck final : public Check {
         flush();
         if (ip.is_v4()) {
             const auto& b = ip.bytes();
+            // Each number of the name stands for one octet at most: 5.5.5.20
+            // named "mx5" has one octet in its name, not three.
             int octets = 0;
+            std::vector<bool> used(numbers.size(), false);
             for (int i = 12; i < 16; ++i) {
                 const std::string o = std::to_string(b[static_cast<std::size_t>(i)]);
-                octets += std::any_of(numbers.begin(), numbers.end(), [&](const std::string& n) {
-                    const auto nz = n.find_first_not_of('0');
-                    return (nz == std::string::npos ? "0" : n.substr(nz)) == o;
-                });
+                for (std::size_t k = 0; k < numbers.size(); ++k) {
+                    const auto nz = numbers[k].find_first_not_of('0');
+                    if (!used[k] && (nz == std::string::npos ? "0" : numbers[k].substr(nz)) == o) {
+                        used[k] = true;
+                        ++octets;
+                        break;
+                    }
+                }
             }
             const std::string hex = fmt::format("{:02x}{:02x}{:02x}{:02x}", b[12], b[13], b[14], b[15]);
             if (octets >= 3 || host.find(hex) != std::string::npos)

@@ -74,6 +74,8 @@ class SpfCheck final : public Check {
         Transaction& tx = ctx.tx;
         const Config& cfg = ctx.cfg;
         if (p == Phase::mail) {
+            if (tx.answer.settles() || ctx.client.answer.settles())
+                return; // refused already: no lookup is worth its time, and a 4xx must not replace a 5xx
             evaluate(ctx);
             if (tx.spf && tx.spf->result == auth::SpfResult::temperror && cfg.dns_on_failure == FailurePolicy::tempfail)
                 tx.answer = Answer::tempfail(cfg.reply_dns_failure);

@@ -63,7 +63,8 @@ std::size_t octet_end(std::string_view f)
 
 bool zone_name(std::string_view z)
 {
-    if (z.empty() || z.size() > 200 || z.front() == '.' || z.back() == '.' || z.find("..") != std::string_view::npos)
+    // 189: a reversed IPv6 address (63 octets) and a dot in front still fit in 253.
+    if (z.empty() || z.size() > 189 || z.front() == '.' || z.back() == '.' || z.find("..") != std::string_view::npos)
         return false;
     for (char c : z)
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||

@@ -153,8 +153,10 @@ std::shared_ptr<const Lookup> Resolver::lookup(std::string_view name, Type type)
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
     if (!sendable(lower)) {
+        // No such name can exist: a definite answer, not a temporary one
+        // that dns.on_temperror could turn into a tempfail for ever.
         auto l = std::make_shared<Lookup>(std::move(lower), type);
-        l->settle(Answer{});
+        l->settle(Answer{Status::nxdomain, {}, 0, false});
         return l;
     }
     std::string key = fmt::format("{}/{}", static_cast<unsigned>(type), lower);

@@ -88,7 +88,7 @@ class Resolver {
     // Starts (or finds in the cache) the lookup of `name` (without a
     // trailing dot; case does not matter). A name that cannot be sent
     // (empty, too long, an empty or over-long label) is answered at once
-    // with Status::error.
+    // with Status::nxdomain: no such name can exist.
     std::shared_ptr<const Lookup> lookup(std::string_view name, Type type);
 
     ResolverCounters counters() const;

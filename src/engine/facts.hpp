@@ -106,7 +106,12 @@ struct Transaction {
     std::shared_ptr<auth::DkimVerifier> dkim;      // fed while the message arrives
     std::vector<auth::DkimSignature> dkim_results; // once verified, at end of message
     std::shared_ptr<auth::DkimSigner> dkim_signer; // mail of an authenticated sender with a key
-    std::string dkim_signature;                    // its DKIM-Signature value, once made
+    // Lookups that end of message will need (DKIM keys, DMARC records),
+    // sent when the header is in: their answers come while the body does,
+    // so that a budget spent earlier (a slow reverse zone) cannot starve them.
+    std::vector<std::shared_ptr<const dns::Lookup>> prefetched;
+    bool dmarc_prefetched = false;
+    std::string dkim_signature; // its DKIM-Signature value, once made
     // Methods' results for Authentication-Results ("spf=pass smtp.mailfrom=example.net"), in order.
     std::vector<std::string> auth_results;
     // Incoming Authentication-Results fields that claim our authserv-id, as

@@ -48,6 +48,8 @@ std::string_view authserv_id_of(std::string_view v)
             break;
         }
     }
+    if (i >= v.size()) // an unclosed comment runs to the end: no id
+        return {};
     const auto end = v.find_first_of(" \t\r\n;(", i);
     return v.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
 }
@@ -459,15 +461,18 @@ Outcome Session::eom(std::string_view queue_id)
 
 void Session::add_authentication_results(Outcome& out) const
 {
-    if (!d_tx.dkim_signature.empty())
-        out.edits.push_back({HeaderEdit::Op::insert, "DKIM-Signature", 0, d_tx.dkim_signature});
+    if (!d_tx.dkim_signature.empty()) {
+        std::string value = d_tx.dkim_signature; // folded with CRLF by libopendkim: LF alone for libmilter
+        std::erase(value, '\r');
+        out.edits.push_back({HeaderEdit::Op::insert, "DKIM-Signature", 0, std::move(value)});
+    }
     for (auto it = d_tx.forged_auth_results.rbegin(); it != d_tx.forged_auth_results.rend(); ++it)
         out.edits.push_back({HeaderEdit::Op::remove, "Authentication-Results", *it, {}});
     if (d_tx.auth_results.empty())
         return;
     std::string value = d_rt->authserv_id;
     for (const auto& r : d_tx.auth_results)
-        value += ";\r\n\t" + r;
+        value += ";\n\t" + r; // libmilter folds with LF alone; the MTA writes the CR
     out.edits.push_back({HeaderEdit::Op::insert, "Authentication-Results", 0, value});
 }
 

@@ -193,7 +193,7 @@ TEST_CASE("negotiation asks only for what the enabled checks need")
 {
     auto none = step_needs(
         *runtime(config(kNoRedisChecks + std::string("[gtube]\nenabled = false\n[limits]\nmax_message_size = 0\n"
-                                                     "[dkim]\nenabled = false\n"))));
+                                                     "[dkim]\nenabled = false\n[dmarc]\nenabled = false\n"))));
     CHECK_FALSE(none.reply_connect);
     CHECK_FALSE(none.reply_helo);
     CHECK_FALSE(none.reply_mail);
