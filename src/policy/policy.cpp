@@ -75,7 +75,8 @@ Outcome decide_outcome(const Config& cfg, const Transaction& tx, Category catego
     const auto symbols = tx.card.summary();
     out.edits.push_back({HeaderEdit::Op::add, "X-Rampart-Symbols", 0, symbols.empty() ? "none" : symbols});
     const auto& prefix = cfg.tag_subject_prefix;
-    if (is_spam && !prefix.empty() && !tx.subject_too_long) {
+    // A message rampart signs keeps its Subject: the signature covers it.
+    if (is_spam && !prefix.empty() && !tx.subject_too_long && tx.dkim_signature.empty()) {
         if (!tx.has_subject)
             out.edits.push_back({HeaderEdit::Op::add, "Subject", 0, prefix});
         else if (!tx.subject.starts_with(prefix))

@@ -898,3 +898,31 @@ TEST_CASE("dmarc: a reverse zone that never answers spends the budget, yet the D
     REQUIRE(sym);
     CHECK(sym->value.find("RAMPART_RDNS_TEMPERROR") != std::string::npos);
 }
+
+TEST_CASE("dkim: a message rampart signs keeps its Subject even when tagged as spam with a prefix")
+{
+    const auto send = [&](bool with_key) {
+        const std::string cfg = kNoRedisChecks + dns_settings() +
+                                "[helo]\nenabled = false\n[zombie]\nenabled = false\n[dkim]\nkeys = [" +
+                                (with_key ? "\"signed.test:sel:" + source_path("tests/dns/dkim-test.key") + "\"" : "") +
+                                "]\n[tag]\nsubject_prefix = \"[SPAM] \"\n[action]\nconfirmed_spam = \"tag\"\n";
+        Session s(runtime(config(cfg)));
+        s.connect(IpAddress::parse("11.0.1.5"), "laptop");
+        s.helo("laptop");
+        s.mail("<alice@signed.test>", "", "alice");
+        s.rcpt("<bob@example.org>");
+        for (const auto& [n, v] : kSignedHeaders)
+            s.header(n, v);
+        s.body(std::string(kGtube) + "\r\n");
+        return s.eom("Q1");
+    };
+    const auto signed_out = send(true);
+    CHECK(find_edit(signed_out, HeaderEdit::Op::insert, "DKIM-Signature"));
+    CHECK(find_edit(signed_out, HeaderEdit::Op::add, "X-Spam-Status")->value.starts_with("Yes"));
+    CHECK_FALSE(find_edit(signed_out, HeaderEdit::Op::change, "Subject"));
+    const auto unsigned_out = send(false); // the same message, no key: the prefix is put
+    CHECK_FALSE(find_edit(unsigned_out, HeaderEdit::Op::insert, "DKIM-Signature"));
+    const auto* subject = find_edit(unsigned_out, HeaderEdit::Op::change, "Subject");
+    REQUIRE(subject);
+    CHECK(subject->value == "[SPAM] a signed note");
+}
