@@ -85,11 +85,10 @@ class DkimCheck final : public Check {
             tx.dkim->body(tx.chunk);
             return;
         }
-        using Clock = std::chrono::steady_clock;
-        const auto start = Clock::now();
-        const auto left = std::chrono::milliseconds(ctx.cfg.dns_budget_ms) - tx.dns_waited;
-        const auto sigs = tx.dkim->finish(*ctx.rt.resolver, start + std::max(left, Clock::duration::zero()));
-        tx.dns_waited += Clock::now() - start;
+        const auto sigs = [&] {
+            const DnsBudgetWait budget(ctx.cfg.dns_budget_ms, tx);
+            return tx.dkim->finish(*ctx.rt.resolver, budget.deadline());
+        }();
         tx.dkim.reset();
         if (sigs.empty()) {
             tx.auth_results.push_back("dkim=none");

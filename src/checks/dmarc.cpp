@@ -86,13 +86,11 @@ class DmarcCheck final : public Check {
             tx.auth_results.push_back("dmarc=permerror (not one From address)");
             return;
         }
-        using Clock = std::chrono::steady_clock;
-        const auto start = Clock::now();
-        const auto left = std::chrono::milliseconds(ctx.cfg.dns_budget_ms) - tx.dns_waited;
-        const auto d =
-            auth::evaluate_dmarc(*ctx.rt.dmarc, *ctx.rt.resolver, start + std::max(left, Clock::duration::zero()),
-                                 *client.ip, from_domain, tx.spf, tx.dkim_results, draw());
-        tx.dns_waited += Clock::now() - start;
+        const auto d = [&] {
+            const DnsBudgetWait budget(ctx.cfg.dns_budget_ms, tx);
+            return auth::evaluate_dmarc(*ctx.rt.dmarc, *ctx.rt.resolver, budget.deadline(), *client.ip, from_domain,
+                                        tx.spf, tx.dkim_results, draw());
+        }();
         const std::string detail = d.domain + (d.sampled_out ? " (pct)" : "");
         switch (d.result) {
         case auth::DmarcResult::none: break;

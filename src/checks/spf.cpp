@@ -105,12 +105,8 @@ class SpfCheck final : public Check {
         Transaction& tx = ctx.tx;
         if (!ctx.rt.resolver || !client.ip || client.allowed || !tx.auth_user.empty() || ctx.rt.is_internal(*client.ip))
             return;
-        using Clock = std::chrono::steady_clock;
-        const auto start = Clock::now();
-        const auto left = std::chrono::milliseconds(ctx.cfg.dns_budget_ms) - tx.dns_waited;
-        tx.spf = auth::evaluate_spf(*ctx.rt.resolver, start + std::max(left, Clock::duration::zero()), *client.ip,
-                                    client.helo, tx.sender);
-        tx.dns_waited += Clock::now() - start;
+        const DnsBudgetWait budget(ctx.cfg.dns_budget_ms, tx);
+        tx.spf = auth::evaluate_spf(*ctx.rt.resolver, budget.deadline(), *client.ip, client.helo, tx.sender);
     }
 
     static void add_symbol(Context& ctx)

@@ -14,6 +14,7 @@
 #include "engine/scorecard.hpp"
 #include "net/address.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -127,6 +128,28 @@ struct Transaction {
 
     std::chrono::steady_clock::duration spent{};
     std::chrono::steady_clock::duration dns_waited{}; // of dns.budget_ms
+};
+
+// One wait for DNS, charged to the message's budget (dns.budget_ms): the
+// deadline is what is left of it when the wait begins, and the time until
+// the DnsBudgetWait ends is added to Transaction::dns_waited.
+class DnsBudgetWait {
+  public:
+    using Clock = std::chrono::steady_clock;
+    DnsBudgetWait(std::int64_t budget_ms, Transaction& tx)
+        : d_tx(tx), d_start(Clock::now()),
+          d_deadline(d_start + std::max(Clock::duration(std::chrono::milliseconds(budget_ms)) - tx.dns_waited,
+                                        Clock::duration::zero()))
+    {
+    }
+    ~DnsBudgetWait() { d_tx.dns_waited += Clock::now() - d_start; }
+    DnsBudgetWait(const DnsBudgetWait&) = delete;
+    DnsBudgetWait& operator=(const DnsBudgetWait&) = delete;
+    Clock::time_point deadline() const { return d_deadline; }
+
+  private:
+    Transaction& d_tx;
+    Clock::time_point d_start, d_deadline;
 };
 
 // The first header field named `name` (any case) of the message, nullptr when absent.

@@ -41,36 +41,36 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
     // The same counters in Redis: what this node knows of them still holds.
     auto limits = same_store && same_prefix ? previous->limits : std::make_shared<LimitCache>();
     Keys keys(cfg->redis_prefix);
-    std::shared_ptr<dns::Resolver> resolver;
-    if (dns_needed(*cfg))
-        resolver = previous && previous->resolver && previous->resolver->same_settings(*cfg)
-                       ? previous->resolver
-                       : std::make_shared<dns::Resolver>(*cfg);
-    std::vector<dns::BlockList> blocklists;
-    for (const auto& spec : cfg->dnsbl_zones)
-        if (auto bl = dns::parse_blocklist(spec)) // the configuration checked them
-            blocklists.push_back(std::move(*bl));
-    auto rt = std::make_shared<Runtime>(Runtime{std::move(cfg),
-                                                std::move(store),
-                                                std::move(lists),
-                                                std::move(keys),
-                                                std::move(limits),
-                                                std::move(rules),
-                                                std::move(resolver),
-                                                std::move(blocklists),
-                                                {},
-                                                {}});
+    auto rt = std::make_shared<Runtime>(Runtime{.config = std::move(cfg),
+                                                .store = std::move(store),
+                                                .lists = std::move(lists),
+                                                .keys = std::move(keys),
+                                                .limits = std::move(limits),
+                                                .rules = std::move(rules)});
     add_host_facts(*rt);
-    rt->url_blocklists = rampart::url_blocklists(*rt->config);
-    if (rt->config->dkim_enabled) {
-        rt->dkim = previous && previous->dkim ? previous->dkim : std::make_shared<auth::DkimLibrary>();
-        rt->dkim_keys = load_dkim_keys(*rt->config);
-    }
-    if (rt->config->dmarc_enabled)
-        rt->dmarc = previous && previous->dmarc && previous->dmarc->list() == rt->config->dmarc_public_suffix_list
-                        ? previous->dmarc
-                        : std::make_shared<auth::DmarcLibrary>(rt->config->dmarc_public_suffix_list);
+    add_dns_services(*rt, previous);
     return rt;
+}
+
+void add_dns_services(Runtime& rt, const Runtime* previous)
+{
+    const Config& cfg = *rt.config;
+    if (dns_needed(cfg))
+        rt.resolver = previous && previous->resolver && previous->resolver->same_settings(cfg)
+                          ? previous->resolver
+                          : std::make_shared<dns::Resolver>(cfg);
+    for (const auto& spec : cfg.dnsbl_zones)
+        if (auto bl = dns::parse_blocklist(spec)) // the configuration checked them
+            rt.blocklists.push_back(std::move(*bl));
+    rt.url_blocklists = url_blocklists(cfg);
+    if (cfg.dkim_enabled) {
+        rt.dkim = previous && previous->dkim ? previous->dkim : std::make_shared<auth::DkimLibrary>();
+        rt.dkim_keys = load_dkim_keys(cfg);
+    }
+    if (cfg.dmarc_enabled)
+        rt.dmarc = previous && previous->dmarc && previous->dmarc->list() == cfg.dmarc_public_suffix_list
+                       ? previous->dmarc
+                       : std::make_shared<auth::DmarcLibrary>(cfg.dmarc_public_suffix_list);
 }
 
 void add_host_facts(Runtime& rt)

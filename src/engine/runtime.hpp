@@ -62,6 +62,12 @@ void add_host_facts(Runtime& rt);
 // dnsbl.url_zones, parsed, their symbols named RAMPART_URIBL_* / RAMPART_URIWL_*.
 std::vector<dns::BlockList> url_blocklists(const Config& cfg);
 
+// Fills the Runtime's DNS services from its configuration: the resolver,
+// the parsed block lists, the DKIM library and keys, the DMARC library;
+// those of `previous` are reused where their settings are unchanged.
+// Throws std::runtime_error where one cannot start (an unreadable key).
+void add_dns_services(Runtime& rt, const Runtime* previous);
+
 // The signing keys of dkim.keys, their files read (at start and at each
 // reload, so that a rotated key is picked up); throws std::runtime_error
 // naming a key that cannot be read.

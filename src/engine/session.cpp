@@ -136,8 +136,6 @@ void Session::ask_dns(Phase p, const Check& c, int round, std::vector<dns::Quest
 
 void Session::collect_dns(DnsWait wait)
 {
-    using Clock = std::chrono::steady_clock;
-    const auto budget = std::chrono::milliseconds(config().dns_budget_ms);
     const auto must_wait = [&](const DnsFlight& f) {
         return wait == DnsWait::all || (wait == DnsWait::early && f.check->answers_in(Phase::mail, *d_rt));
     };
@@ -149,12 +147,9 @@ void Session::collect_dns(DnsWait wait)
         for (auto& f : flights) {
             bool in = std::all_of(f.lookups.begin(), f.lookups.end(), [](const auto& l) { return l->ready(); });
             if (!in && must_wait(f)) {
-                const auto start = Clock::now();
-                const auto left = budget - d_tx.dns_waited;
-                const auto deadline = start + (left > Clock::duration::zero() ? left : Clock::duration::zero());
+                const DnsBudgetWait budget(config().dns_budget_ms, d_tx);
                 for (const auto& l : f.lookups)
-                    l->wait_until(deadline);
-                d_tx.dns_waited += Clock::now() - start;
+                    l->wait_until(budget.deadline());
                 in = true; // what is still missing is a timeout
             }
             if (!in) {

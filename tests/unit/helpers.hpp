@@ -39,26 +39,13 @@ inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
 {
     auto store = std::make_shared<Store>(*cfg);
     auto lists = std::make_shared<ListCache>(store, Keys(cfg->redis_prefix), std::chrono::milliseconds(1000));
-    Keys keys(cfg->redis_prefix);
-    std::shared_ptr<dns::Resolver> resolver = dns_needed(*cfg) ? std::make_shared<dns::Resolver>(*cfg) : nullptr;
-    std::vector<dns::BlockList> blocklists;
-    for (const auto& spec : cfg->dnsbl_zones)
-        blocklists.push_back(*dns::parse_blocklist(spec));
     auto rt = std::make_shared<Runtime>(Runtime{.config = cfg,
                                                 .store = store,
                                                 .lists = lists,
-                                                .keys = keys,
-                                                .limits = std::make_shared<LimitCache>(),
-                                                .resolver = std::move(resolver),
-                                                .blocklists = std::move(blocklists)});
-    if (cfg->dkim_enabled && rt->resolver) {
-        rt->dkim = std::make_shared<auth::DkimLibrary>();
-        rt->dkim_keys = load_dkim_keys(*cfg);
-    }
-    if (cfg->dmarc_enabled && rt->resolver)
-        rt->dmarc = std::make_shared<auth::DmarcLibrary>(cfg->dmarc_public_suffix_list);
+                                                .keys = Keys(cfg->redis_prefix),
+                                                .limits = std::make_shared<LimitCache>()});
     add_host_facts(*rt);
-    rt->url_blocklists = rampart::url_blocklists(*cfg);
+    add_dns_services(*rt, nullptr);
     return rt;
 }
 
