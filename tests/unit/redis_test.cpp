@@ -24,9 +24,13 @@ std::string redis_port()
 }
 
 // A configuration on the test Redis with a prefix of its own, so tests do not see each other's keys.
-std::shared_ptr<const Config> redis_config(const std::string& extra = "", const std::string& redis_extra = "")
+// Unless a test sets its own, the Redis timeout is generous: a sanitizer build on a busy machine can
+// take longer than the default 250 ms, and a timed-out write would change what the test sees.
+std::shared_ptr<const Config> redis_config(const std::string& extra = "", std::string redis_extra = "")
 {
     static std::atomic<int> n{0};
+    if (redis_extra.find("timeout_ms") == std::string::npos)
+        redis_extra += "timeout_ms = 3000\nconnect_timeout_ms = 3000\n";
     // The content checks are off: these messages are not written to pass them.
     return config("[content]\nenabled = false\n[rules]\nenabled = false\n[redis]\nservers = [\"127.0.0.1:" +
                   redis_port() + "\"]\nprefix = \"t" + std::to_string(++n) + ":\"\n" + redis_extra + extra);
