@@ -58,6 +58,7 @@ struct Config {
     std::int64_t dns_cache_entries = 0;
     std::int64_t dns_max_ttl_s = 0;
     std::int64_t dns_failure_ttl_s = 0;
+    bool dns_fleet_cache = false;
     std::string dns_on_temperror;
 
     bool dnsbl_enabled = false;

@@ -307,4 +307,90 @@ std::string reverse_name(const IpAddress& address)
     return reverse_labels(address) + (address.is_v4() ? ".in-addr.arpa" : ".ip6.arpa");
 }
 
+std::string encode_answer(const Answer& a, std::int64_t expires)
+{
+    std::string out = fmt::format("r1 {} {} {}", expires, static_cast<int>(a.status), a.records.size());
+    for (const auto& r : a.records)
+        out += fmt::format(" {} {}:{}", static_cast<unsigned>(r.type), r.data.size(), r.data);
+    return out;
+}
+
+namespace {
+
+// Reads a decimal number of at most 18 digits, without leading zeros, as encode_answer writes them.
+std::optional<std::int64_t> read_number(std::string_view& in)
+{
+    if (in.size() > 1 && in[0] == '0' && in[1] >= '0' && in[1] <= '9')
+        return std::nullopt;
+    std::int64_t n = 0;
+    std::size_t i = 0;
+    for (; i < in.size() && in[i] >= '0' && in[i] <= '9'; ++i) {
+        if (i == 18)
+            return std::nullopt;
+        n = n * 10 + (in[i] - '0');
+    }
+    if (i == 0)
+        return std::nullopt;
+    in.remove_prefix(i);
+    return n;
+}
+
+bool read_char(std::string_view& in, char c)
+{
+    if (in.empty() || in.front() != c)
+        return false;
+    in.remove_prefix(1);
+    return true;
+}
+
+} // namespace
+
+std::optional<Answer> decode_answer(std::string_view in, Type type, std::int64_t now)
+{
+    if (!in.starts_with("r1 "))
+        return std::nullopt;
+    in.remove_prefix(3);
+    const auto expires = read_number(in);
+    if (!expires || !read_char(in, ' '))
+        return std::nullopt;
+    const auto status = read_number(in);
+    if (!status || !read_char(in, ' '))
+        return std::nullopt;
+    const auto count = read_number(in);
+    if (!count || *count > static_cast<std::int64_t>(kMaxRecords))
+        return std::nullopt;
+    const auto left = *expires - now;
+    if (left <= 0 || left > kMaxTtl)
+        return std::nullopt;
+    Answer a;
+    a.ttl = static_cast<std::uint32_t>(left);
+    a.cached = true;
+    switch (static_cast<Status>(*status)) {
+    case Status::ok:
+    case Status::nxdomain:
+    case Status::nodata: a.status = static_cast<Status>(*status); break;
+    default: return std::nullopt; // only definite answers are shared
+    }
+    if ((a.status == Status::ok) != (*count > 0))
+        return std::nullopt;
+    for (std::int64_t i = 0; i < *count; ++i) {
+        if (!read_char(in, ' '))
+            return std::nullopt;
+        const auto t = read_number(in);
+        if (!t || *t != static_cast<std::int64_t>(type) || !read_char(in, ' '))
+            return std::nullopt;
+        const auto len = read_number(in);
+        if (!len || !read_char(in, ':') || static_cast<std::uint64_t>(*len) > in.size())
+            return std::nullopt;
+        std::string data(in.substr(0, static_cast<std::size_t>(*len)));
+        in.remove_prefix(static_cast<std::size_t>(*len));
+        if ((type == Type::a || type == Type::aaaa) && !IpAddress::parse(data))
+            return std::nullopt;
+        a.records.push_back({type, a.ttl, std::move(data)});
+    }
+    if (!in.empty())
+        return std::nullopt;
+    return a;
+}
+
 } // namespace rampart::dns

@@ -27,6 +27,7 @@
 #include "net/address.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -76,5 +77,15 @@ Answer parse_response(std::span<const std::uint8_t> response, Type type);
 // "ip6.arpa" (reverse_name) the name of the address's PTR records.
 std::string reverse_labels(const IpAddress& address);
 std::string reverse_name(const IpAddress& address);
+
+// A definite answer (ok, nxdomain, nodata) as text for a cache shared by
+// the fleet (dns.fleet_cache), good until `expires` (seconds since the
+// epoch): "r1 EXPIRES STATUS COUNT" and for each record " TYPE LEN:DATA".
+std::string encode_answer(const Answer& a, std::int64_t expires);
+// The answer to a question of `type` that `text` holds, its TTL the
+// seconds left at `now`; nullopt when it is not what encode_answer() wrote
+// for that type (it came from Redis: nothing in it is trusted), is not
+// definite, or has expired.
+std::optional<Answer> decode_answer(std::string_view text, Type type, std::int64_t now);
 
 } // namespace rampart::dns

@@ -77,6 +77,18 @@ Status status_of(int ares_status)
     }
 }
 
+// The cache's key of a question, also the SharedCache's.
+std::string cache_key(Type type, std::string_view name)
+{
+    return fmt::format("{}/{}", static_cast<unsigned>(type), name);
+}
+
+std::int64_t epoch_seconds()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 struct Holder {
     Resolver* resolver;
     std::shared_ptr<Lookup> lookup;
@@ -86,10 +98,11 @@ std::once_flag g_ares_init;
 
 } // namespace
 
-Resolver::Resolver(const Config& cfg)
+Resolver::Resolver(const Config& cfg, std::shared_ptr<SharedCache> fleet)
     : d_servers(cfg.dns_servers), d_timeout_ms(cfg.dns_timeout_ms), d_tries(cfg.dns_tries),
       d_max_ttl_s(cfg.dns_max_ttl_s), d_failure_ttl_s(cfg.dns_failure_ttl_s),
-      d_cache_entries(static_cast<std::size_t>(cfg.dns_cache_entries)), d_channel(std::make_unique<Channel>())
+      d_cache_entries(static_cast<std::size_t>(cfg.dns_cache_entries)), d_fleet(std::move(fleet)),
+      d_channel(std::make_unique<Channel>())
 {
     std::call_once(g_ares_init, [] { ares_library_init(ARES_LIB_INIT_ALL); });
     ares_options opts{};
@@ -112,11 +125,19 @@ Resolver::Resolver(const Config& cfg)
     if (pipe2(d_wake, O_NONBLOCK | O_CLOEXEC) != 0)
         throw std::runtime_error("dns: cannot make the resolver's wake-up pipe");
     d_thread = std::thread([this] { run(); });
+    if (d_fleet)
+        d_fleet_thread = std::thread([this] { run_fleet(); });
 }
 
 Resolver::~Resolver()
 {
-    d_stopping.store(true);
+    {
+        std::lock_guard lock(d_mutex);
+        d_stopping.store(true);
+    }
+    d_fleet_wake.notify_all();
+    if (d_fleet_thread.joinable())
+        d_fleet_thread.join();
     if (d_wake[1] >= 0) [[maybe_unused]]
         auto n = write(d_wake[1], "x", 1);
     if (d_thread.joinable())
@@ -124,9 +145,11 @@ Resolver::~Resolver()
     d_channel.reset();
     {
         std::lock_guard lock(d_mutex);
-        for (auto& l : d_queue) // never sent: their waiters must not wait for ever
-            l->settle(Answer{});
-        d_queue.clear();
+        for (auto* queue : {&d_queue, &d_fleet_queue}) {
+            for (auto& l : *queue) // never sent: their waiters must not wait for ever
+                l->settle(Answer{});
+            queue->clear();
+        }
     }
     for (int fd : d_wake)
         if (fd >= 0)
@@ -137,12 +160,13 @@ bool Resolver::same_settings(const Config& cfg) const
 {
     return d_servers == cfg.dns_servers && d_timeout_ms == cfg.dns_timeout_ms && d_tries == cfg.dns_tries &&
            d_max_ttl_s == cfg.dns_max_ttl_s && d_failure_ttl_s == cfg.dns_failure_ttl_s &&
-           d_cache_entries == static_cast<std::size_t>(cfg.dns_cache_entries);
+           d_cache_entries == static_cast<std::size_t>(cfg.dns_cache_entries) &&
+           (d_fleet != nullptr) == cfg.dns_fleet_cache;
 }
 
 ResolverCounters Resolver::counters() const
 {
-    return {d_queries.load(), d_hits.load(), d_failures.load(), d_timeouts.load()};
+    return {d_queries.load(), d_hits.load(), d_failures.load(), d_timeouts.load(), d_fleet_hits.load()};
 }
 
 std::shared_ptr<const Lookup> Resolver::lookup(std::string_view name, Type type)
@@ -159,7 +183,7 @@ std::shared_ptr<const Lookup> Resolver::lookup(std::string_view name, Type type)
         l->settle(Answer{Status::nxdomain, {}, 0, false});
         return l;
     }
-    std::string key = fmt::format("{}/{}", static_cast<unsigned>(type), lower);
+    std::string key = cache_key(type, lower);
     const auto now = Clock::now();
     std::shared_ptr<Lookup> fresh;
     {
@@ -191,22 +215,76 @@ std::shared_ptr<const Lookup> Resolver::lookup(std::string_view name, Type type)
             d_ages.push_front(key);
             d_cache.emplace(std::move(key), Cached{fresh, Clock::time_point::max(), d_ages.begin()});
         }
-        d_queue.push_back(fresh);
+        if (!d_fleet)
+            d_queue.push_back(fresh);
+        else
+            d_fleet_queue.push_back(fresh);
     }
-    [[maybe_unused]] auto n = write(d_wake[1], "x", 1);
+    if (d_fleet) {
+        d_fleet_wake.notify_one();
+    } else {
+        [[maybe_unused]] auto n = write(d_wake[1], "x", 1);
+    }
     return fresh;
 }
 
-void Resolver::settle(const std::shared_ptr<Lookup>& l, Answer a)
+void Resolver::send(std::vector<std::shared_ptr<Lookup>> lookups)
+{
+    if (lookups.empty())
+        return;
+    {
+        std::lock_guard lock(d_mutex);
+        d_queue.insert(d_queue.end(), std::make_move_iterator(lookups.begin()), std::make_move_iterator(lookups.end()));
+    }
+    [[maybe_unused]] auto n = write(d_wake[1], "x", 1);
+}
+
+void Resolver::run_fleet()
+{
+    std::vector<std::shared_ptr<Lookup>> batch;
+    std::vector<std::string> keys;
+    for (;;) {
+        {
+            std::unique_lock lock(d_mutex);
+            d_fleet_wake.wait(lock, [&] { return d_stopping.load() || !d_fleet_queue.empty(); });
+            if (d_stopping.load())
+                return; // the destructor settles what is left
+            batch.swap(d_fleet_queue);
+        }
+        keys.clear();
+        for (const auto& l : batch)
+            keys.push_back(cache_key(l->type(), l->name()));
+        const auto values = d_fleet->get(keys);
+        const auto now = epoch_seconds();
+        std::vector<std::shared_ptr<Lookup>> misses;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            std::optional<Answer> a;
+            if (i < values.size() && values[i])
+                a = decode_answer(*values[i], batch[i]->type(), now);
+            if (a) {
+                ++d_fleet_hits;
+                settle(batch[i], std::move(*a), true);
+            } else {
+                misses.push_back(std::move(batch[i]));
+            }
+        }
+        batch.clear();
+        send(std::move(misses));
+    }
+}
+
+void Resolver::settle(const std::shared_ptr<Lookup>& l, Answer a, bool from_fleet)
 {
     if (a.temporary())
         ++d_failures;
     if (a.status == Status::timeout)
         ++d_timeouts;
     const auto seconds = a.temporary() ? d_failure_ttl_s : std::min<std::int64_t>(a.ttl, d_max_ttl_s);
+    const std::string key = cache_key(l->type(), l->name());
+    if (d_fleet && !from_fleet && !a.temporary() && seconds > 0)
+        d_fleet->put(key, encode_answer(a, epoch_seconds() + seconds), static_cast<std::uint32_t>(seconds));
     {
         std::lock_guard lock(d_mutex);
-        const std::string key = fmt::format("{}/{}", static_cast<unsigned>(l->type()), l->name());
         if (auto it = d_cache.find(key); it != d_cache.end() && it->second.lookup == l) {
             if (seconds <= 0) {
                 d_ages.erase(it->second.age);

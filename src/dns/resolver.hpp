@@ -15,6 +15,15 @@
 //   in flight is not sent again: later callers share it. The cache holds at
 //   most dns.cache_entries names; past that the least recently used go.
 //
+//   With a SharedCache (dns.fleet_cache: Redis, store/dns_cache.hpp), a
+//   question the process has no answer for is first asked of the fleet:
+//   the questions that gathered meanwhile go out together on a thread of
+//   their own, and only those the fleet does not know are sent to a DNS
+//   server. Definite answers from a server (records, NXDOMAIN, no data)
+//   are given to the fleet for their TTL; temporary failures are not, as
+//   one node's broken network is not the fleet's. When the shared cache
+//   cannot answer, the questions go to DNS as if it were not there.
+//
 //   Each try waits dns.timeout_ms for the server (c-ares doubles it for
 //   each further round of tries), dns.tries tries in all across the
 //   servers. The checks bound what a message waits in all with
@@ -24,7 +33,7 @@
 //   read by parse_response (message.hpp), which trusts no length.
 // CONFIGURATION PARAMETERS
 //   dns.servers, dns.timeout_ms, dns.tries, dns.cache_entries, dns.max_ttl_s,
-//   dns.failure_ttl_s
+//   dns.failure_ttl_s, dns.fleet_cache
 #pragma once
 
 #include "config/config.hpp"
@@ -36,6 +45,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -75,12 +85,26 @@ struct ResolverCounters {
     std::uint64_t cache_hits = 0; // answered from the cache, or shared with one in flight
     std::uint64_t failures = 0;   // temporary failures, timeouts included
     std::uint64_t timeouts = 0;
+    std::uint64_t fleet_hits = 0; // answered from the SharedCache
+};
+
+// Answers shared by the nodes of a fleet. `key` is "TYPE/NAME" (the type's
+// number, the lower-case name); values are encode_answer()'s text.
+class SharedCache {
+  public:
+    virtual ~SharedCache() = default;
+    // The values of `keys`, in order, nullopt for a miss; all misses when the
+    // cache cannot answer. May block, for at most the cache's own timeout.
+    virtual std::vector<std::optional<std::string>> get(const std::vector<std::string>& keys) = 0;
+    // Stores `value` for `ttl_s` seconds; never blocks.
+    virtual void put(const std::string& key, std::string value, std::uint32_t ttl_s) = 0;
 };
 
 class Resolver {
   public:
     // Throws std::runtime_error when c-ares cannot start (at start-up only).
-    explicit Resolver(const Config& cfg);
+    // `fleet`, when given, is asked before a DNS server.
+    explicit Resolver(const Config& cfg, std::shared_ptr<SharedCache> fleet = nullptr);
     ~Resolver();
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
@@ -94,6 +118,7 @@ class Resolver {
     ResolverCounters counters() const;
     // True when this resolver was built from the same DNS settings.
     bool same_settings(const Config& cfg) const;
+    const std::shared_ptr<SharedCache>& fleet() const { return d_fleet; }
 
   private:
     struct Cached {
@@ -102,24 +127,30 @@ class Resolver {
         std::list<std::string>::iterator age;
     };
     void run();
-    void settle(const std::shared_ptr<Lookup>& l, Answer a);
+    void run_fleet();
+    void send(std::vector<std::shared_ptr<Lookup>> lookups);
+    void settle(const std::shared_ptr<Lookup>& l, Answer a, bool from_fleet = false);
     static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
 
     std::vector<std::string> d_servers;
     std::int64_t d_timeout_ms, d_tries, d_max_ttl_s, d_failure_ttl_s;
     std::size_t d_cache_entries;
+    std::shared_ptr<SharedCache> d_fleet;
 
     struct Channel;
     std::unique_ptr<Channel> d_channel; // c-ares: used by d_thread only, once started
     int d_wake[2] = {-1, -1};           // a byte written to [1] wakes d_thread
 
-    std::mutex d_mutex; // guards d_cache, d_ages and d_queue
+    std::mutex d_mutex; // guards d_cache, d_ages, d_queue and d_fleet_queue
     std::unordered_map<std::string, Cached> d_cache;
-    std::list<std::string> d_ages; // most recently used first
-    std::vector<std::shared_ptr<Lookup>> d_queue;
+    std::list<std::string> d_ages;                      // most recently used first
+    std::vector<std::shared_ptr<Lookup>> d_queue;       // for d_thread to send
+    std::vector<std::shared_ptr<Lookup>> d_fleet_queue; // for d_fleet_thread to ask the fleet
+    std::condition_variable d_fleet_wake;
     std::atomic<bool> d_stopping{false};
-    std::atomic<std::uint64_t> d_queries{0}, d_hits{0}, d_failures{0}, d_timeouts{0};
-    std::thread d_thread; // last: starts when the rest is ready
+    std::atomic<std::uint64_t> d_queries{0}, d_hits{0}, d_failures{0}, d_timeouts{0}, d_fleet_hits{0};
+    std::thread d_thread;       // these two last: they start when the rest is ready
+    std::thread d_fleet_thread; // only with d_fleet
 };
 
 } // namespace rampart::dns

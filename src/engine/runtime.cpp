@@ -1,6 +1,7 @@
 #include "engine/runtime.hpp"
 
 #include "ruleset/ruleset.hpp"
+#include "store/dns_cache.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
 
@@ -55,10 +56,19 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
 void add_dns_services(Runtime& rt, const Runtime* previous)
 {
     const Config& cfg = *rt.config;
-    if (dns_needed(cfg))
-        rt.resolver = previous && previous->resolver && previous->resolver->same_settings(cfg)
-                          ? previous->resolver
-                          : std::make_shared<dns::Resolver>(cfg);
+    if (dns_needed(cfg)) {
+        // The fleet's cache is the store's, under the prefix: a new store or prefix needs a new resolver.
+        const auto* fleet = previous && previous->resolver
+                                ? dynamic_cast<const RedisDnsCache*>(previous->resolver->fleet().get())
+                                : nullptr;
+        const bool same_fleet = !cfg.dns_fleet_cache || (fleet && fleet->store() == rt.store &&
+                                                         previous->config->redis_prefix == cfg.redis_prefix);
+        if (previous && previous->resolver && previous->resolver->same_settings(cfg) && same_fleet)
+            rt.resolver = previous->resolver;
+        else
+            rt.resolver = std::make_shared<dns::Resolver>(
+                cfg, cfg.dns_fleet_cache ? std::make_shared<RedisDnsCache>(rt.store, rt.keys) : nullptr);
+    }
     for (const auto& spec : cfg.dnsbl_zones)
         if (auto bl = dns::parse_blocklist(spec)) // the configuration checked them
             rt.blocklists.push_back(std::move(*bl));

@@ -84,4 +84,12 @@ std::string Keys::bayes_seen(std::string_view scope, std::int64_t shard, std::st
     return tagged(bayes_tag(scope, shard), "seen:" + std::string(digest));
 }
 
+std::string Keys::dns(std::string_view question) const
+{
+    std::string k = d_prefix;
+    k += "dns:";
+    k += question;
+    return k;
+}
+
 } // namespace rampart

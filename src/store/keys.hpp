@@ -18,12 +18,14 @@
 //   PREFIX {bayes:SHARD}:meta                       hash    spam, ham, buckets; bayes.ttl_s
 //   PREFIX {bayes:SHARD}:seen:DIGEST                string  "spam"/"ham"; bayes.seen_ttl_s
 //   PREFIX {bayes:DOMAIN:SHARD}:...                 the same, per recipient domain
+//   PREFIX dns:TYPE/NAME                            string  a DNS answer (dns::encode_answer); its TTL
 //
 //   NET is the client's network in CIDR form (network.ipv4_prefix /
 //   ipv6_prefix), IP the client address, SENDER the lowercased envelope
 //   sender with braces replaced by '_'. SHARD is 0 .. bayes.shards - 1,
 //   BUCKET 0 .. bayes.buckets - 1 (see bayes/token_store.hpp), DIGEST the
-//   learned message's digest, DOMAIN a lowercased recipient domain.
+//   learned message's digest, DOMAIN a lowercased recipient domain. TYPE is
+//   a DNS type's number, NAME the lowercased name asked (dns.fleet_cache).
 #pragma once
 
 #include "net/address.hpp"
@@ -58,6 +60,9 @@ class Keys {
     std::string bayes_bucket(std::string_view scope, std::int64_t shard, std::int64_t bucket) const;
     std::string bayes_meta(std::string_view scope, std::int64_t shard) const;
     std::string bayes_seen(std::string_view scope, std::int64_t shard, std::string_view digest) const;
+
+    // `question` is the resolver's "TYPE/NAME".
+    std::string dns(std::string_view question) const;
 
   private:
     std::string bayes_tag(std::string_view scope, std::int64_t shard) const;

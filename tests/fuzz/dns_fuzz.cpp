@@ -7,7 +7,9 @@
 //   the ceilings of message.hpp (kMaxRecords, kMaxTtl, names of at most
 //   kMaxName octets), that a positive answer has records and a negative or
 //   failed one none, that A and AAAA data are addresses, and that a parsed
-//   list has a zone and a symbol and a weight in -100..100, not 0.
+//   list has a zone and a symbol and a weight in -100..100, not 0. The
+//   input is also read as a fleet cache value (decode_answer): what reads
+//   is definite, within kMaxTtl, and encodes back to itself.
 #include "dns/blocklist.hpp"
 #include "dns/message.hpp"
 #include "fuzz.hpp"
@@ -41,6 +43,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     const std::string_view in = rampart::fuzz::as_view(data, size);
+    for (Type t : {Type::a, Type::txt}) {
+        if (const auto a = dns::decode_answer(in, t, 1000)) {
+            CONTRACT(!a->temporary());
+            CONTRACT(a->ttl > 0 && a->ttl <= dns::kMaxTtl);
+            CONTRACT((a->status == dns::Status::ok) == !a->records.empty());
+            CONTRACT(dns::encode_answer(*a, 1000 + a->ttl) == in);
+        }
+    }
     const auto nl = in.find('\n');
     if (const auto bl = dns::parse_blocklist(in.substr(0, nl))) {
         CONTRACT(!bl->zone.empty());

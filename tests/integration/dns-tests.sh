@@ -2,7 +2,7 @@
 # dns-tests.sh - runs the DNS tests (tests/unit/dns_test.cpp: the resolver,
 # its cache and failures, and the checks that lean on DNS) against a private
 # DNS server (tests/dns/testdns.py) on a free loopback port, serving
-# tests/dns/test.zone.
+# tests/dns/test.zone, and a private redis-server for dns.fleet_cache.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,11 +11,18 @@ if ! command -v python3 >/dev/null 2>&1; then
     echo "SKIP: python3 not installed (Debian: python3), the test DNS server needs it"
     exit 77
 fi
+redis=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}
+if [ ! -x "$redis" ]; then
+    echo "SKIP: redis-server not installed (Debian: redis-server)"
+    exit 77
+fi
 
 dir=$(mktemp -d)
 pid=""
+redis_pid=""
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
     rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
@@ -51,4 +58,19 @@ s.recv(512)' "$port" 2>/dev/null; do
     sleep 0.05
 done
 
-DNS_PORT=$port DNS_LOG="$dir/queries.log" "$tests"
+redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$redis" --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
+    --logfile "$dir/redis.log" >/dev/null 2>&1 &
+redis_pid=$!
+i=0
+until "${REDIS_CLI:-redis-cli}" -p "$redis_port" ping >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ $i -gt 100 ]; then
+        echo "FAIL: redis-server did not start on port $redis_port"
+        cat "$dir/redis.log"
+        exit 1
+    fi
+    sleep 0.05
+done
+
+DNS_PORT=$port DNS_LOG="$dir/queries.log" REDIS_PORT=$redis_port "$tests"

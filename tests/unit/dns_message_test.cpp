@@ -226,3 +226,43 @@ TEST_CASE("dnsbl syntax: Postfix's postscreen_dnsbl_sites, with a name and a mas
         CHECK_FALSE(parse_blocklist(bad).ok());
     }
 }
+
+TEST_CASE("dns answers for the fleet's cache: what encode_answer writes, decode_answer reads back while it holds")
+{
+    using namespace rampart::dns;
+    Answer a{Status::ok, {{Type::txt, 300, "v=spf1 -all"}, {Type::txt, 300, "with space: and 12:colons"}}, 300, false};
+    const std::string text = encode_answer(a, 1000300);
+    CHECK(text == "r1 1000300 0 2 16 11:v=spf1 -all 16 25:with space: and 12:colons");
+    const auto back = decode_answer(text, Type::txt, 1000100);
+    REQUIRE(back);
+    CHECK(back->status == Status::ok);
+    CHECK(back->ttl == 200); // what is left of it
+    CHECK(back->cached);
+    REQUIRE(back->records.size() == 2);
+    CHECK(back->records[1].data == "with space: and 12:colons");
+    CHECK(back->records[1].ttl == 200);
+
+    CHECK_FALSE(decode_answer(text, Type::txt, 1000300)); // expired
+    CHECK_FALSE(decode_answer(text, Type::a, 1000100));   // another type's
+    const auto nx = decode_answer(encode_answer(Answer{Status::nxdomain, {}, 30, false}, 1030), Type::a, 1000);
+    REQUIRE(nx);
+    CHECK(nx->status == Status::nxdomain);
+    CHECK(nx->ttl == 30);
+
+    for (const std::string& bad : {
+             std::string(""), std::string("r1"), std::string("r2 1000300 0 0"),
+             std::string("r1 1000300 3 0"),                        // SERVFAIL: not definite
+             std::string("r1 1000300 1 1 1 9:192.0.2.1"),          // NXDOMAIN with a record
+             std::string("r1 1000300 0 0"),                        // records without one
+             std::string("r1 1000300 0 1 1 99:192.0.2.1"),         // a length past the end
+             std::string("r1 1000300 0 1 1 9:192.0.2.1 trailing"), // more than it says
+             std::string("r1 1000300 0 1 1 9:192.0.2.x"),          // not an address
+             std::string("r1 99999999999999999999 0 1 1 9:192.0.2.1"), std::string("r1 1000300 0 99999 1 9:192.0.2.1"),
+             std::string("r1 -5 0 1 1 9:192.0.2.1"),
+             std::string("r1 01000300 0 1 1 9:192.0.2.1"), // not as encode_answer writes it
+         }) {
+        CAPTURE(bad);
+        CHECK_FALSE(decode_answer(bad, Type::a, 1000100));
+    }
+    CHECK(decode_answer("r1 1000300 0 1 1 9:192.0.2.1", Type::a, 1000100));
+}

@@ -5,6 +5,7 @@
 #include "dns/resolver.hpp"
 #include "engine/session.hpp"
 #include "helpers.hpp"
+#include "store/dns_cache.hpp"
 
 #include <doctest/doctest.h>
 
@@ -216,6 +217,140 @@ TEST_CASE("dns: the cache keeps at most dns.cache_entries names")
     CHECK_FALSE(resolve(r, "a.test", dns::Type::a).cached);
 }
 
+// ---- the fleet's cache in Redis ----
+
+namespace {
+
+std::string redis_port()
+{
+    const char* p = std::getenv("REDIS_PORT");
+    if (p == nullptr)
+        FAIL("REDIS_PORT is not set; run these tests through tests/integration/dns-tests.sh");
+    return p;
+}
+
+// Redis settings under a prefix of their own, so that tests do not share answers.
+std::string redis_settings(const std::string& port = redis_port())
+{
+    static int n = 0;
+    return "[redis]\nservers = [\"127.0.0.1:" + port + "\"]\ntimeout_ms = 3000\nprefix = \"dns" + std::to_string(++n) +
+           ":\"\n";
+}
+
+// One node: its store and a resolver that shares answers through it.
+struct Node {
+    std::shared_ptr<Store> store;
+    std::shared_ptr<RedisDnsCache> fleet;
+    std::unique_ptr<dns::Resolver> resolver;
+
+    explicit Node(const std::shared_ptr<const Config>& cfg)
+        : store(std::make_shared<Store>(*cfg)), fleet(std::make_shared<RedisDnsCache>(store, Keys(cfg->redis_prefix))),
+          resolver(std::make_unique<dns::Resolver>(*cfg, fleet))
+    {
+    }
+};
+
+Reply redis(Store& store, std::vector<std::string> command)
+{
+    Batch b;
+    b.add(std::move(command));
+    auto r = store.execute(b);
+    REQUIRE(r);
+    return r->at(0);
+}
+
+} // namespace
+
+TEST_CASE("dns.fleet_cache: what one node asked a server, another reads from Redis; failures stay each node's own")
+{
+    auto cfg = config(dns_settings("fleet_cache = true\n") + redis_settings());
+    Node a(cfg), b(cfg);
+    const int two = queries_for("two.test", "A"), nx = queries_for("fleet-nx.test", "A"),
+              sf = queries_for("servfail.test", "TXT");
+    const auto& pos = resolve(*a.resolver, "two.test", dns::Type::a);
+    CHECK_FALSE(pos.cached);
+    CHECK(resolve(*a.resolver, "fleet-nx.test", dns::Type::a).status == dns::Status::nxdomain);
+    CHECK(resolve(*a.resolver, "servfail.test", dns::Type::txt).status == dns::Status::servfail);
+    a.store->flush_writes(); // the answers go to Redis behind the lookups
+
+    const auto ttl = redis(*a.store, {"TTL", cfg->redis_prefix + "dns:1/two.test"}).as_integer();
+    CHECK(ttl > 290);
+    CHECK(ttl <= 300); // the record's TTL
+    const auto nx_ttl = redis(*a.store, {"TTL", cfg->redis_prefix + "dns:1/fleet-nx.test"}).as_integer();
+    CHECK(nx_ttl > 20);
+    CHECK(nx_ttl <= 30); // the SOA's negative TTL
+    CHECK(redis(*a.store, {"EXISTS", cfg->redis_prefix + "dns:16/servfail.test"}).as_integer() == 0);
+
+    const auto& shared = resolve(*b.resolver, "two.test", dns::Type::a);
+    CHECK(shared.status == dns::Status::ok);
+    CHECK(shared.cached);
+    CHECK(data_of(shared) == std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
+    CHECK(shared.ttl > 290);
+    CHECK(shared.ttl <= 300);
+    const auto& shared_nx = resolve(*b.resolver, "fleet-nx.test", dns::Type::a);
+    CHECK(shared_nx.status == dns::Status::nxdomain);
+    CHECK(shared_nx.records.empty());
+    CHECK(resolve(*b.resolver, "servfail.test", dns::Type::txt).status == dns::Status::servfail);
+
+    CHECK(queries_for("two.test", "A") == two + 1); // one query for the fleet
+    CHECK(queries_for("fleet-nx.test", "A") == nx + 1);
+    CHECK(queries_for("servfail.test", "TXT") == sf + 2); // a failure is asked by each node
+    CHECK(b.resolver->counters().fleet_hits == 2);
+    CHECK(b.resolver->counters().queries == 1);
+    CHECK(a.resolver->counters().fleet_hits == 0);
+}
+
+TEST_CASE("dns.fleet_cache: a value that is not an answer, or a Redis that is down, only costs the query to DNS")
+{
+    auto cfg = config(dns_settings("fleet_cache = true\n") + redis_settings());
+    Node node(cfg);
+    const std::string key = cfg->redis_prefix + "dns:1/a.test";
+    const auto in_100s = std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+        100);
+    // First the value encode_answer writes, with one thing wrong.
+    const std::string good = "r1 " + in_100s + " 0 1 1 9:192.0.2.7"; // a.test is 192.0.2.1: this says 192.0.2.7
+    for (const std::string& bad : {std::string("garbage"), "r1 " + in_100s + " 0 1 1 9:not an ip",
+                                   "r1 " + in_100s + " 0 1 28 9:192.0.2.7", // a record of another type
+                                   "r1 " + in_100s + " 3 0",                // SERVFAIL is never shared
+                                   std::string("r1 1 0 1 1 9:192.0.2.7"),   // expired in 1970
+                                   "r1 " + in_100s + " 0 2 1 9:192.0.2.7",  // one record short
+                                   good}) {
+        CAPTURE(bad);
+        node.store->flush_writes(); // the last round's answer is in Redis before this value goes over it
+        redis(*node.store, {"SET", key, bad});
+        dns::Resolver fresh(*cfg, node.fleet); // nothing in its own cache
+        const int before = queries_for("a.test", "A");
+        const auto& a = resolve(fresh, "a.test", dns::Type::a);
+        CHECK(a.status == dns::Status::ok);
+        if (bad == good) { // read, to show that the others were refused for what is wrong with them
+            CHECK(data_of(a) == std::vector<std::string>{"192.0.2.7"});
+            CHECK(queries_for("a.test", "A") == before);
+            CHECK(fresh.counters().fleet_hits == 1);
+            break;
+        }
+        CHECK(data_of(a) == std::vector<std::string>{"192.0.2.1"});
+        CHECK(queries_for("a.test", "A") == before + 1);
+        CHECK(fresh.counters().fleet_hits == 0);
+    }
+    redis(*node.store, {"SET", key, "garbage"});
+    {
+        dns::Resolver fresh(*cfg, node.fleet);
+        resolve(fresh, "a.test", dns::Type::a);
+    }
+    node.store->flush_writes();
+    CHECK(redis(*node.store, {"GET", key}).str.ends_with(" 0 1 1 9:192.0.2.1")); // the DNS answer replaced it
+
+    auto down = config(dns_settings("fleet_cache = true\n") + redis_settings("1"));
+    Node alone(down);
+    const int before = queries_for("two.test", "A");
+    const auto start = Clock::now();
+    CHECK(data_of(resolve(*alone.resolver, "two.test", dns::Type::a)) ==
+          std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
+    CHECK(Clock::now() - start < std::chrono::seconds(2));
+    CHECK(queries_for("two.test", "A") == before + 1);
+}
+
 // ---- DNS block and allow lists through a Session ----
 
 namespace {
@@ -262,6 +397,33 @@ Delivery deliver_from(const std::string& ip, const std::string& dnsbl, const std
 }
 
 } // namespace
+
+TEST_CASE("dns.fleet_cache: a client listed on a block list, seen by one node, is known to the next without a query")
+{
+    const std::string settings =
+        kOnlyDns + "[spf]\nenabled = false\n[zombie]\nenabled = false\n[dnsbl]\nzones = [\"bl.test*3\"]\n" +
+        dns_settings("fleet_cache = true\n") + redis_settings();
+    const int before = queries_for("10.2.0.192.bl.test", "A");
+    for (int node = 0; node < 2; ++node) {
+        CAPTURE(node);
+        auto rt = runtime(config(settings)); // a node of its own: its own store, resolver and cache
+        REQUIRE(rt->resolver->fleet());
+        Session s(rt);
+        s.connect(IpAddress::parse("192.0.2.10"), "client.example");
+        s.helo("client.example");
+        s.mail("<a@example.net>", "", "");
+        s.rcpt("<b@example.org>");
+        s.header("Subject", "hello");
+        s.body("just a note\r\n");
+        const auto out = s.eom("Q1");
+        REQUIRE(find_edit(out, HeaderEdit::Op::add, "X-Rampart-Symbols"));
+        CHECK(find_edit(out, HeaderEdit::Op::add, "X-Rampart-Symbols")->value == "RAMPART_RBL_BL_TEST(3.00)");
+        CHECK(rt->resolver->counters().fleet_hits == static_cast<std::uint64_t>(node));
+        s.close();
+        rt->store->flush_writes();
+    }
+    CHECK(queries_for("10.2.0.192.bl.test", "A") == before + 1);
+}
 
 TEST_CASE("dnsbl: a listed client gets each list's symbol and weight; filters, masks and refusals are heeded")
 {
