@@ -109,6 +109,23 @@ struct Config {
     double reputation_ip_weight = 0;
     double reputation_net_weight = 0;
 
+    bool account_enabled = false;
+    std::int64_t account_window_s = 0;
+    std::int64_t account_messages = 0;
+    std::int64_t account_recipients = 0;
+    std::int64_t account_domains = 0;
+    std::int64_t account_ips = 0;
+    double account_baseline_factor = 0;
+    std::int64_t account_baseline_windows = 0;
+    double account_spam_share = 0;
+    std::int64_t account_spam_min_messages = 0;
+    std::int64_t account_spam_half_life_s = 0;
+    std::string account_action;
+    std::vector<std::string> account_exempt;
+    std::vector<std::string> account_notify_command;
+    std::string account_notify_url;
+    std::int64_t account_ttl_s = 0;
+
     bool gtube_enabled = false;
 
     bool content_enabled = false;
@@ -179,6 +196,8 @@ struct Config {
     std::string reply_helo;
     std::string reply_spf_fail;
     std::string reply_dmarc_reject;
+    std::string reply_account_locked;
+    std::string reply_account_throttled;
 
     std::string tag_subject_prefix;
 

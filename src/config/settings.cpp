@@ -46,6 +46,23 @@ const char* reply_with_class(std::string_view v, char klass)
 }
 
 const char* permanent_reply(std::string_view v) { return reply_with_class(v, '5'); }
+
+// Empty, or http://HOST[:PORT][/PATH] with a host of letters, digits, '.', '-', ':' or brackets.
+const char* http_url(std::string_view v)
+{
+    if (v.empty())
+        return nullptr;
+    if (!v.starts_with("http://"))
+        return "must be an http:// URL (for https, use account.notify_command with a client of your choice)";
+    const auto rest = v.substr(7);
+    const auto host = rest.substr(0, rest.find('/'));
+    if (host.empty() || host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+                            std::string_view::npos)
+        return "must name a host: http://HOST[:PORT][/PATH]";
+    if (rest.find_first_of(" \t\r\n") != std::string_view::npos)
+        return "must not contain white space";
+    return nullptr;
+}
 const char* temporary_reply(std::string_view v) { return reply_with_class(v, '4'); }
 
 const char* milter_socket(std::string_view v)
@@ -409,6 +426,55 @@ const Setting kSettings[] = {
      "score of a network whose verdicts are all spam",
      &Config::reputation_net_weight},
 
+    {"account.enabled", K::boolean, "true", 0, 0, {}, true,
+     "watch the mail of authenticated senders for the signs of a compromised account",
+     &Config::account_enabled},
+    {"account.window_s", K::integer, "3600", 60, 86400, {}, true,
+     "length of the window the account counters cover",
+     &Config::account_window_s},
+    {"account.messages", K::integer, "50", 0, 100000000, {}, true,
+     "messages of one account in a window that make it a suspect, unless its baseline allows more; 0: not counted",
+     &Config::account_messages},
+    {"account.recipients", K::integer, "500", 0, 100000000, {}, true,
+     "recipients of one account in a window that make it a suspect, unless its baseline allows more; 0: not counted",
+     &Config::account_recipients},
+    {"account.domains", K::integer, "50", 0, 100000000, {}, true,
+     "distinct recipient domains of one account in a window that make it a suspect; 0: not counted",
+     &Config::account_domains},
+    {"account.ips", K::integer, "10", 0, 100000000, {}, true,
+     "distinct client addresses of one account in a window that make it a suspect; 0: not counted",
+     &Config::account_ips},
+    {"account.baseline_factor", K::real, "4.0", 1, 1000, {}, true,
+     "an account is a suspect past this many times its own baseline (when that is above the limits)",
+     &Config::account_baseline_factor},
+    {"account.baseline_windows", K::integer, "48", 1, 100000, {}, true,
+     "span of the baseline, a decayed average over the account's past active windows",
+     &Config::account_baseline_windows},
+    {"account.spam_share", K::real, "0.8", 0, 1, {}, true,
+     "share of spam verdicts on an account's recent mail that makes it a suspect; 0: not judged",
+     &Config::account_spam_share},
+    {"account.spam_min_messages", K::integer, "20", 1, 1000000, {}, true,
+     "decayed verdicts an account needs before account.spam_share applies",
+     &Config::account_spam_min_messages},
+    {"account.spam_half_life_s", K::integer, "86400", 60, 31536000, {}, true,
+     "seconds after which an account's past verdict counts half",
+     &Config::account_spam_half_life_s},
+    {"account.action", K::choice, R"("lock")", 0, 0, "notify|throttle|hold|lock", true,
+     "what a suspect account gets: notify only, throttle or hold its mail for the window, or lock it",
+     &Config::account_action},
+    {"account.exempt", K::list, "[]", 0, 100000, {}, true,
+     "authenticated login names that are never judged (a known bulk sender)",
+     &Config::account_exempt},
+    {"account.notify_command", K::list, "[]", 0, 64, {}, true,
+     "program and arguments run for each new suspect, with the login, the action and the reason appended",
+     &Config::account_notify_command},
+    {"account.notify_url", K::string, R"("")", 0, 0, {}, true,
+     "http:// URL that gets a JSON POST for each new suspect",
+     &Config::account_notify_url, http_url},
+    {"account.ttl_s", K::integer, "2592000", 3600, 315360000, {}, true,
+     "seconds an account's counters and baseline live without mail",
+     &Config::account_ttl_s},
+
     {"gtube.enabled", K::boolean, "true", 0, 0, {}, true,
      "treat the GTUBE test string in a body as confirmed spam",
      &Config::gtube_enabled},
@@ -599,6 +665,13 @@ const Setting kSettings[] = {
      "text of the 550 reply when spf.reject_fail refuses a recipient; the domain's explanation follows",
      &Config::reply_spf_fail, permanent_reply},
 
+    {"reply.account_locked", K::string,
+     R"("4.7.1 Your account is locked: it sent mail like a compromised account; contact your provider")", 0, 0, {},
+     true, "text of the 451 reply to every message of a locked account", &Config::reply_account_locked,
+     temporary_reply},
+    {"reply.account_throttled", K::string, R"("4.7.1 Your account sent too much mail; try again later")", 0, 0, {},
+     true, "text of the 451 reply to a throttled account's mail", &Config::reply_account_throttled,
+     temporary_reply},
     {"reply.dmarc_reject", K::string, R"("5.7.1 Rejected by the DMARC policy of the From domain")", 0, 0, {}, true,
      "text of the 550 reply when dmarc.reject refuses a message whose From domain asks for p=reject",
      &Config::reply_dmarc_reject, permanent_reply},

@@ -124,6 +124,7 @@ struct Transaction {
     std::optional<Category> forced;   // a check settled the category (allow list, GTUBE)
     std::optional<Category> at_least; // a check set a floor (DMARC p=quarantine): the score may only raise it
     Answer answer;                    // set when a check settles the message early
+    std::string hold;                 // non-empty: a delivered message is quarantined for this reason
     bool redis_failed = false;
 
     std::chrono::steady_clock::duration spent{};

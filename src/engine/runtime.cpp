@@ -48,9 +48,21 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
                                                 .keys = std::move(keys),
                                                 .limits = std::move(limits),
                                                 .rules = std::move(rules)});
-    add_host_facts(*rt);
-    add_dns_services(*rt, previous);
+    add_services(*rt, previous);
     return rt;
+}
+
+void add_services(Runtime& rt, const Runtime* previous)
+{
+    add_host_facts(rt);
+    add_dns_services(rt, previous);
+    const Config& cfg = *rt.config;
+    if (cfg.account_notify_command.empty() && cfg.account_notify_url.empty())
+        return;
+    rt.notifier = previous && previous->notifier &&
+                          previous->notifier->same_settings(cfg.account_notify_command, cfg.account_notify_url)
+                      ? previous->notifier
+                      : std::make_shared<Notifier>(cfg.account_notify_command, cfg.account_notify_url);
 }
 
 void add_dns_services(Runtime& rt, const Runtime* previous)

@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "dns/blocklist.hpp"
 #include "dns/resolver.hpp"
+#include "engine/notify.hpp"
 #include "store/keys.hpp"
 #include "store/redis.hpp"
 
@@ -45,6 +46,7 @@ struct Runtime {
     std::shared_ptr<auth::DkimLibrary> dkim{};     // null when dkim.enabled is off
     std::shared_ptr<auth::DmarcLibrary> dmarc{};   // null when dmarc.enabled is off
     std::vector<auth::DkimKey> dkim_keys{};        // dkim.keys, their files read
+    std::shared_ptr<Notifier> notifier{};          // null unless account.notify_command or _url is set
 
     // True when `ip` is in network.internal.
     bool is_internal(const IpAddress& ip) const;
@@ -54,6 +56,11 @@ struct Runtime {
     static std::shared_ptr<const Runtime> make(std::shared_ptr<const Config> cfg, const Runtime* previous = nullptr,
                                                std::shared_ptr<const rules::Ruleset> rules = nullptr);
 };
+
+// Fills in everything a Runtime holds beyond its Store, lists and rules:
+// add_host_facts, add_dns_services and the Notifier, reusing those of
+// `previous` where their settings are unchanged.
+void add_services(Runtime& rt, const Runtime* previous);
 
 // Fills the Runtime's facts of this host and its networks from its
 // configuration (network.internal, helo.own_names or the host name).

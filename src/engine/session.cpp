@@ -436,6 +436,8 @@ Outcome Session::eom(std::string_view queue_id)
     if ((d_client.redis_failed || d_tx.redis_failed) && action == Action::accept)
         action = Action::tag;
     Outcome out = decide_outcome(cfg, d_tx, category, action);
+    if (!d_tx.hold.empty() && out.answer.kind == Answer::Kind::accept && out.quarantine_reason.empty())
+        out.quarantine_reason = d_tx.hold; // an account held for review (account.action = hold)
     if (out.answer.kind == Answer::Kind::accept)
         add_authentication_results(out);
 

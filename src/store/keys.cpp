@@ -2,6 +2,8 @@
 
 #include "util/text.hpp"
 
+#include <fmt/format.h>
+
 namespace rampart {
 
 const char* to_string(ListKind k)
@@ -83,6 +85,24 @@ std::string Keys::bayes_seen(std::string_view scope, std::int64_t shard, std::st
 {
     return tagged(bayes_tag(scope, shard), "seen:" + std::string(digest));
 }
+
+std::string Keys::account_stat(std::string_view user) const { return tagged(fmt::format("acct:{}", user), "stat"); }
+
+std::string Keys::account_domains(std::string_view user, std::int64_t window) const
+{
+    return tagged(fmt::format("acct:{}", user), fmt::format("dom:{}", window));
+}
+
+std::string Keys::account_ips(std::string_view user, std::int64_t window) const
+{
+    return tagged(fmt::format("acct:{}", user), fmt::format("ip:{}", window));
+}
+
+std::string Keys::account_block(std::string_view user) const { return tagged(fmt::format("acct:{}", user), "block"); }
+
+std::string Keys::account_seen() const { return d_prefix + "account:seen"; }
+
+std::string Keys::account_locked() const { return d_prefix + "account:locked"; }
 
 std::string Keys::dns(std::string_view question) const
 {

@@ -18,6 +18,13 @@
 //   PREFIX {bayes:SHARD}:meta                       hash    spam, ham, buckets; bayes.ttl_s
 //   PREFIX {bayes:SHARD}:seen:DIGEST                string  "spam"/"ham"; bayes.seen_ttl_s
 //   PREFIX {bayes:DOMAIN:SHARD}:...                 the same, per recipient domain
+//   PREFIX {acct:USER}:stat                         hash    window counters, baselines, verdicts; account.ttl_s
+//   PREFIX {acct:USER}:dom:WINDOW                   HLL     recipient domains of a window; 2 windows
+//   PREFIX {acct:USER}:ip:WINDOW                    HLL     client addresses of a window; 2 windows
+//   PREFIX {acct:USER}:block                        hash    kind, reason, since; no TTL when locked,
+//                                                           the window's end when throttled or held
+//   PREFIX account:seen                             zset    login -> last message (s); trimmed to account.ttl_s
+//   PREFIX account:locked                           set     locked logins (admin state, no TTL)
 //   PREFIX dns:TYPE/NAME                            string  a DNS answer (dns::encode_answer); its TTL
 //
 //   NET is the client's network in CIDR form (network.ipv4_prefix /
@@ -26,6 +33,8 @@
 //   BUCKET 0 .. bayes.buckets - 1 (see bayes/token_store.hpp), DIGEST the
 //   learned message's digest, DOMAIN a lowercased recipient domain. TYPE is
 //   a DNS type's number, NAME the lowercased name asked (dns.fleet_cache).
+//   USER is an authenticated login as the MTA gave it, braces replaced by
+//   '_'; WINDOW the window's number (seconds since 1970 / account.window_s).
 #pragma once
 
 #include "net/address.hpp"
@@ -60,6 +69,13 @@ class Keys {
     std::string bayes_bucket(std::string_view scope, std::int64_t shard, std::int64_t bucket) const;
     std::string bayes_meta(std::string_view scope, std::int64_t shard) const;
     std::string bayes_seen(std::string_view scope, std::int64_t shard, std::string_view digest) const;
+
+    std::string account_stat(std::string_view user) const;
+    std::string account_domains(std::string_view user, std::int64_t window) const;
+    std::string account_ips(std::string_view user, std::int64_t window) const;
+    std::string account_block(std::string_view user) const;
+    std::string account_seen() const;
+    std::string account_locked() const;
 
     // `question` is the resolver's "TYPE/NAME".
     std::string dns(std::string_view question) const;

@@ -11,6 +11,8 @@ extern const std::string_view reputation_update;
 extern const std::string_view bayes_learn;
 extern const std::string_view bayes_read;
 extern const std::string_view bayes_expire;
+extern const std::string_view account_count;
+extern const std::string_view account_verdict;
 } // namespace lua
 
 std::string_view script_source(Script s)
@@ -23,6 +25,8 @@ std::string_view script_source(Script s)
     case Script::bayes_learn: return lua::bayes_learn;
     case Script::bayes_read: return lua::bayes_read;
     case Script::bayes_expire: return lua::bayes_expire;
+    case Script::account_count: return lua::account_count;
+    case Script::account_verdict: return lua::account_verdict;
     }
     return {};
 }
@@ -37,6 +41,8 @@ std::string_view script_name(Script s)
     case Script::bayes_learn: return "bayes_learn";
     case Script::bayes_read: return "bayes_read";
     case Script::bayes_expire: return "bayes_expire";
+    case Script::account_count: return "account_count";
+    case Script::account_verdict: return "account_verdict";
     }
     return {};
 }

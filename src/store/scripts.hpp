@@ -9,8 +9,18 @@
 
 namespace rampart {
 
-enum class Script { gcra, rate_peek, reputation_read, reputation_update, bayes_learn, bayes_read, bayes_expire };
-inline constexpr int kScriptCount = 7;
+enum class Script {
+    gcra,
+    rate_peek,
+    reputation_read,
+    reputation_update,
+    bayes_learn,
+    bayes_read,
+    bayes_expire,
+    account_count,
+    account_verdict
+};
+inline constexpr int kScriptCount = 9;
 
 std::string_view script_source(Script s);
 std::string_view script_name(Script s);

@@ -8,7 +8,7 @@
 #include "bayes/tokens.hpp"
 #include "engine/replay.hpp"
 #include "engine/session.hpp"
-#include "helpers.hpp"
+#include "redis_helpers.hpp"
 #include "store/scripts.hpp"
 
 #include <doctest/doctest.h>
@@ -31,30 +31,11 @@ constexpr std::int64_t kDay = 20000; // a day number for learning, unless a test
 constexpr std::int64_t kTtl = 365 * 86400;
 constexpr std::int64_t kSeenTtl = 86400;
 
-std::string redis_port()
-{
-    const char* p = std::getenv("REDIS_PORT");
-    if (p == nullptr)
-        FAIL("REDIS_PORT is not set; run these tests through tests/integration/redis-tests.sh");
-    return p;
-}
-
 // A configuration on the test Redis with a prefix of its own ("bayesN:",
 // apart from redis_test.cpp's "tN:"), so that tests do not see each other's keys.
 std::shared_ptr<const Config> redis_config(const std::string& extra = "")
 {
-    static std::atomic<int> n{0};
-    return config("[rules]\nenabled = false\n[redis]\nservers = [\"127.0.0.1:" + redis_port() +
-                  "\"]\nprefix = \"bayes" + std::to_string(++n) + ":\"\n" + extra);
-}
-
-std::vector<Reply> run(Store& store, const Batch& b)
-{
-    auto r = store.execute(b);
-    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
-    for (const auto& reply : *r)
-        REQUIRE_MESSAGE(!reply.is_error(), reply.str);
-    return *r;
+    return config("[rules]\nenabled = false\n" + redis_section("bayes") + extra);
 }
 
 std::vector<Token> tokens_of(std::initializer_list<const char*> words)

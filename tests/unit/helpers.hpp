@@ -19,7 +19,7 @@ inline std::shared_ptr<const Config> config(const std::string& text)
     return c.config;
 }
 
-// The checks that need Redis (lists, rate limits, reputation) off, and the
+// The checks that need Redis (lists, accounts, rate limits, reputation) off, and the
 // rules; every other test configuration adds what it tests. `content` off
 // too in kNoRedisChecks; kNoRedisChecksContent leaves it on.
 inline constexpr const char* kNoRedisChecksContent = R"(
@@ -30,6 +30,8 @@ enabled = false
 [ratelimit]
 enabled = false
 [reputation]
+enabled = false
+[account]
 enabled = false
 )";
 inline const std::string kNoRedisChecks = std::string(kNoRedisChecksContent) + "[content]\nenabled = false\n";
@@ -44,8 +46,7 @@ inline std::shared_ptr<const Runtime> runtime(std::shared_ptr<const Config> cfg)
                                                 .lists = lists,
                                                 .keys = Keys(cfg->redis_prefix),
                                                 .limits = std::make_shared<LimitCache>()});
-    add_host_facts(*rt);
-    add_dns_services(*rt, nullptr);
+    add_services(*rt, nullptr);
     return rt;
 }
 

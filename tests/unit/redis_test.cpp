@@ -1,7 +1,7 @@
 // Integration tests against a real redis-server, started by
 // tests/integration/redis-tests.sh, which passes its port in REDIS_PORT.
 #include "engine/session.hpp"
-#include "helpers.hpp"
+#include "redis_helpers.hpp"
 
 #include <doctest/doctest.h>
 
@@ -15,32 +15,11 @@ using namespace rampart::test;
 
 namespace {
 
-std::string redis_port()
-{
-    const char* p = std::getenv("REDIS_PORT");
-    if (p == nullptr)
-        FAIL("REDIS_PORT is not set; run these tests through tests/integration/redis-tests.sh");
-    return p;
-}
-
 // A configuration on the test Redis with a prefix of its own, so tests do not see each other's keys.
-// Unless a test sets its own, the Redis timeout is generous: a sanitizer build on a busy machine can
-// take longer than the default 250 ms, and a timed-out write would change what the test sees.
-std::shared_ptr<const Config> redis_config(const std::string& extra = "", std::string redis_extra = "")
+std::shared_ptr<const Config> redis_config(const std::string& extra = "", const std::string& redis_extra = "")
 {
-    static std::atomic<int> n{0};
-    if (redis_extra.find("timeout_ms") == std::string::npos)
-        redis_extra += "timeout_ms = 3000\nconnect_timeout_ms = 3000\n";
     // The content checks are off: these messages are not written to pass them.
-    return config("[content]\nenabled = false\n[rules]\nenabled = false\n[redis]\nservers = [\"127.0.0.1:" +
-                  redis_port() + "\"]\nprefix = \"t" + std::to_string(++n) + ":\"\n" + redis_extra + extra);
-}
-
-std::vector<Reply> run(Store& store, const Batch& b)
-{
-    auto r = store.execute(b);
-    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
-    return *r;
+    return config("[content]\nenabled = false\n[rules]\nenabled = false\n" + redis_section("t", redis_extra) + extra);
 }
 
 void list_add(const Runtime& rt, ListKind kind, bool block, const std::string& value)
