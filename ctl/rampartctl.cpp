@@ -5,6 +5,9 @@
 //   rampartctl [-c FILE] list show [allow|block] [ip|helo|from|rcpt]
 //   rampartctl [-c FILE] reputation show IP
 //   rampartctl [-c FILE] rate show|reset IP|NETWORK|SENDER
+//   rampartctl [-c FILE] account show|unlock LOGIN
+//   rampartctl [-c FILE] account lock LOGIN [REASON...]
+//   rampartctl [-c FILE] account list [--locked]
 //   rampartctl [-c FILE] learn --spam|--ham [--domain DOMAIN] PATH...
 //   rampartctl [-c FILE] forget [--domain DOMAIN] PATH...
 //   rampartctl [-c FILE] bayes stats|expire [--domain DOMAIN]
@@ -31,8 +34,12 @@
 #include <syslog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +64,14 @@ void usage(FILE* out)
                "  rate reset IP|NETWORK|SENDER\n"
                "      the rate counters of a client address, a client network (CIDR as in\n"
                "      network.ipv4_prefix/ipv6_prefix) or an envelope sender\n"
+               "  account show LOGIN\n"
+               "      an authenticated account's block, window counts, baselines and verdicts\n"
+               "  account lock LOGIN [REASON...]\n"
+               "  account unlock LOGIN\n"
+               "      lock an account (every message tempfailed) or lift its block; unlocking\n"
+               "      clears the window's counts and the account's verdicts\n"
+               "  account list [--locked]\n"
+               "      the accounts seen within account.ttl_s, newest first, or the locked ones\n"
                "  learn --spam|--ham [--domain DOMAIN] PATH...\n"
                "      learn the messages in files, directories, mbox files and Maildirs;\n"
                "      a message learned as the other class before is moved\n"
@@ -114,6 +129,23 @@ std::optional<std::string> normalize(ListKind kind, std::string_view v, std::str
         return std::nullopt;
     }
     return s;
+}
+
+std::int64_t now()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Seconds since 1970 as 2026-12-07T09:00:00Z.
+std::string utc(std::int64_t t)
+{
+    const std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    char buf[32];
+    if (gmtime_r(&tt, &tm) == nullptr || std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return std::to_string(t);
+    return buf;
 }
 
 class Ctl {
@@ -207,6 +239,140 @@ class Ctl {
         };
         line("ip " + ip->to_string(), e[0].as_integer(), e[1].as_integer());
         line("net " + net.to_string(), e[2].as_integer(), e[3].as_integer());
+        return kOk;
+    }
+
+    int account_show(const std::string& login)
+    {
+        Batch b;
+        b.add({"HGETALL", d_keys.account_stat(login)});
+        b.add({"HMGET", d_keys.account_block(login), "kind", "reason", "since"});
+        b.add({"TTL", d_keys.account_block(login)});
+        b.add({"ZSCORE", d_keys.account_seen(), login});
+        auto r = run(b);
+        if (!r)
+            return kFailed;
+        std::map<std::string, std::string> stat;
+        const auto& fields = (*r)[0].elements;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+            stat[fields[i].str] = fields[i + 1].str;
+        const auto field = [&](const char* name) {
+            const auto it = stat.find(name);
+            return it == stat.end() ? 0.0 : std::strtod(it->second.c_str(), nullptr);
+        };
+        const auto& block = (*r)[1].elements;
+        std::printf("account %s\n", printable(login).c_str());
+        if (block.size() == 3 && block[0].type == Reply::Type::string) {
+            const auto ttl = (*r)[2].as_integer(-1);
+            const std::string& kind = block[0].str;
+            const std::string state = kind == "lock"       ? "locked"
+                                      : kind == "throttle" ? "throttled"
+                                      : kind == "hold"     ? "held"
+                                                           : printable(kind);
+            std::printf("state: %s since %s%s: %s\n", state.c_str(), utc(block[2].as_integer()).c_str(),
+                        ttl > 0 ? fmt::format(", for {} s more", ttl).c_str() : "", printable(block[1].str).c_str());
+        } else {
+            std::printf("state: active\n");
+        }
+        if (stat.empty()) {
+            std::printf("no mail counted within account.ttl_s\n");
+            return kOk;
+        }
+        const auto window = static_cast<std::int64_t>(field("w"));
+        std::printf("window: %s (%lld s) messages=%.0f recipients=%.0f domains=%.0f addresses=%.0f\n",
+                    utc(window * d_cfg.account_window_s).c_str(), static_cast<long long>(d_cfg.account_window_s),
+                    field("m"), field("r"), field("d"), field("i"));
+        if (stat.contains("bm"))
+            std::printf("baseline: messages=%.2f recipients=%.2f domains=%.2f addresses=%.2f\n", field("bm"),
+                        field("br"), field("bd"), field("bi"));
+        else
+            std::printf("baseline: none yet (no window of it has ended)\n");
+        const double age = std::max(0.0, static_cast<double>(now()) - field("st"));
+        const double decay =
+            stat.contains("st") ? std::pow(0.5, age / static_cast<double>(d_cfg.account_spam_half_life_s)) : 0;
+        const double clean = field("sc") * decay, spam = field("ss") * decay, total = clean + spam;
+        std::printf("verdicts: clean=%.2f spam=%.2f spam_share=%s\n", clean, spam,
+                    total > 0 ? fmt::format("{:.0f}%", 100 * spam / total).c_str() : "-");
+        if ((*r)[3].type == Reply::Type::string)
+            std::printf("last message: %s\n", utc((*r)[3].as_integer()).c_str());
+        return kOk;
+    }
+
+    int account_lock(const std::string& login, const std::string& reason)
+    {
+        Batch b;
+        b.add({"HSET", d_keys.account_block(login), "kind", "lock", "reason",
+               reason.empty() ? "locked by hand" : "locked by hand: " + reason, "since", std::to_string(now())});
+        b.add({"PERSIST", d_keys.account_block(login)});
+        b.add({"SADD", d_keys.account_locked(), login});
+        if (!run(b))
+            return kFailed;
+        std::printf("account %s: locked\n", printable(login).c_str());
+        return kOk;
+    }
+
+    int account_unlock(const std::string& login)
+    {
+        Batch read;
+        read.add({"HGET", d_keys.account_stat(login), "w"});
+        auto r = run(read);
+        if (!r)
+            return kFailed;
+        Batch b;
+        b.add({"DEL", d_keys.account_block(login)});
+        b.add({"SREM", d_keys.account_locked(), login});
+        if ((*r)[0].type == Reply::Type::string) { // a fresh start under the owner's new password
+            const auto w = (*r)[0].as_integer();
+            b.add({"DEL", d_keys.account_domains(login, w), d_keys.account_ips(login, w)});
+            b.add({"HSET", d_keys.account_stat(login), "m", "0", "r", "0", "d", "0", "i", "0", "sc", "0", "ss", "0"});
+        }
+        auto done = run(b);
+        if (!done)
+            return kFailed;
+        std::printf("account %s: %s\n", printable(login).c_str(),
+                    (*done)[0].as_integer() ? "unlocked" : "had no block; its counts are cleared");
+        return kOk;
+    }
+
+    int account_list(bool locked)
+    {
+        Batch b;
+        if (locked)
+            b.add({"SMEMBERS", d_keys.account_locked()});
+        else
+            b.add({"ZREVRANGE", d_keys.account_seen(), "0", "-1", "WITHSCORES"});
+        auto r = run(b);
+        if (!r)
+            return kFailed;
+        const auto& e = (*r)[0].elements;
+        std::vector<std::pair<std::string, std::int64_t>> logins; // with the last message, when listed so
+        for (std::size_t i = 0; i < e.size(); i += locked ? 1 : 2)
+            logins.emplace_back(e[i].str, locked || i + 1 >= e.size() ? 0 : e[i + 1].as_integer());
+        if (locked)
+            std::sort(logins.begin(), logins.end());
+        constexpr std::size_t kChunk = 1000; // logins whose blocks are read in one pipeline
+        for (std::size_t from = 0; from < logins.size(); from += kChunk) {
+            const auto to = std::min(logins.size(), from + kChunk);
+            Batch blocks;
+            for (std::size_t i = from; i < to; ++i)
+                blocks.add({"HMGET", d_keys.account_block(logins[i].first), "kind", "reason"});
+            auto got = run(blocks);
+            if (!got)
+                return kFailed;
+            for (std::size_t i = from; i < to; ++i) {
+                const auto& kb = (*got)[i - from].elements;
+                const bool blocked = kb.size() == 2 && kb[0].type == Reply::Type::string;
+                if (locked && (!blocked || kb[0].str != "lock"))
+                    continue; // unlocked by its key's removal
+                std::string line = printable(logins[i].first);
+                if (!locked)
+                    line += " last=" + utc(logins[i].second);
+                line += " state=" + (blocked ? printable(kb[0].str) : std::string("active"));
+                if (blocked)
+                    line += " reason=\"" + printable(kb[1].str) + "\"";
+                std::printf("%s\n", line.c_str());
+            }
+        }
         return kOk;
     }
 
@@ -592,6 +758,21 @@ int dispatch(const Config& cfg, std::vector<std::string> a)
         return ctl.reputation_show(a[2]);
     if (n == 3 && a[0] == "rate" && (a[1] == "show" || a[1] == "reset"))
         return ctl.rate(a[1] == "reset", a[2]);
+    if (n >= 1 && a[0] == "account") {
+        if (n == 3 && a[1] == "show")
+            return ctl.account_show(a[2]);
+        if (n == 3 && a[1] == "unlock")
+            return ctl.account_unlock(a[2]);
+        if (n >= 3 && a[1] == "lock") {
+            std::string reason;
+            for (std::size_t i = 3; i < n; ++i)
+                reason += (i > 3 ? " " : "") + a[i];
+            return ctl.account_lock(a[2], reason);
+        }
+        if (a[1] == "list" && (n == 2 || (n == 3 && a[2] == "--locked")))
+            return ctl.account_list(n == 3);
+        return fail_usage("account: expected show LOGIN, lock LOGIN [REASON], unlock LOGIN or list [--locked]");
+    }
     return fail_usage(n == 0 ? "no command given" : "unknown command \"" + printable(a[0]) + "\"");
 }
 

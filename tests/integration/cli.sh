@@ -54,6 +54,9 @@ expect "rampartctl unknown command" 2 "unknown command" "$ctl" -c "$dir/dump.con
 expect "rampartctl bad list kind" 2 "expected ip, helo, from or rcpt" "$ctl" -c "$dir/dump.conf" list add block nets 1.2.3.4
 expect "rampartctl bad address" 2 "not an IP address or CIDR" "$ctl" -c "$dir/dump.conf" list add block ip 300.1.2.3
 expect "rampartctl bad config" 1 "bad.conf:2:" "$ctl" -c "$dir/bad.conf" list show
+expect "rampartctl account needs a command" 2 "expected show LOGIN" "$ctl" -c "$dir/dump.conf" account
+expect "rampartctl account list takes --locked only" 2 "expected show LOGIN" "$ctl" -c "$dir/dump.conf" account list --all
+expect "rampartctl account show needs a login" 2 "expected show LOGIN" "$ctl" -c "$dir/dump.conf" account show
 
 printf '[redis]\nservers = ["127.0.0.1:1"]\nconnect_timeout_ms = 100\n' >"$dir/dead.conf"
 expect "rampartctl with Redis down" 1 "Redis" "$ctl" -c "$dir/dead.conf" list show

@@ -2,7 +2,7 @@
 --
 -- KEYS[1]  PREFIX{acct:USER}:stat         hash: w (window), m, r, d, i (its messages, recipients,
 --                                         domains, addresses), bm, br, bd, bi (baselines), tw (a
---                                         window in which it was a suspect), sc, ss, st (decayed
+--                                         window in which it was blocked), sc, ss, st (decayed
 --                                         clean and spam verdicts, when), nw (window last notified)
 -- KEYS[2]  PREFIX{acct:USER}:dom:WINDOW   HyperLogLog of recipient domains
 -- KEYS[3]  PREFIX{acct:USER}:ip:WINDOW    HyperLogLog of client addresses
@@ -17,8 +17,8 @@
 --
 -- Keys touched: KEYS. The stat hash gets ARGV[5] as TTL, the HyperLogLogs
 -- two windows. When the account's last active window is over, its counts
--- feed the baselines (decayed averages; a window in which it was a suspect
--- does not). A count over max(limit, factor * baseline), a limit of 0
+-- feed the baselines (decayed averages; a window in which it was blocked,
+-- ARGV[15] not being notify, does not). A count over max(limit, factor * baseline), a limit of 0
 -- being off, makes the account a suspect; so does a spam share over ARGV[12].
 -- A suspect gets a block (unless ARGV[15] is notify, or it has one): kind
 -- ARGV[15], with no TTL for lock and until the window's end otherwise.
@@ -79,8 +79,8 @@ end
 
 local new = 0
 if suspect > 0 then
-  tw = w
   local action = ARGV[15]
+  if action ~= 'notify' then tw = w end
   if action == 'notify' then
     if tonumber(f[14]) ~= w then
       new = 1
