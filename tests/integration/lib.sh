@@ -406,6 +406,7 @@ milter_default_action = tempfail
 milter_connect_timeout = 10s
 milter_command_timeout = 20s
 milter_content_timeout = 60s
+${RT_POSTFIX_MAIN_EXTRA:-}
 EOF
 
 	# One line per service; "n" in the chroot column everywhere.
@@ -429,6 +430,37 @@ EOF
 		fi
 		sleep 0.1
 	done
+}
+
+# rt_sasl_user LOGIN PASSWORD: SMTP AUTH (PLAIN, LOGIN) for the private
+# Postfix started after this, with Cyrus SASL reading a private sasldb
+# holding LOGIN (user@realm); clients then give swaks --auth-user LOGIN
+# --auth-password PASSWORD. Needs saslpasswd2 (Debian: sasl2-bin) and the
+# sasldb plugin (libsasl2-modules-db).
+rt_sasl_user() {
+	local login=$1 password=$2 sasl="$RT_DIR/sasl"
+	mkdir -p "$sasl"
+	printf '%s' "$password" | saslpasswd2 -p -c -f "$sasl/sasldb2" -u "${login#*@}" "${login%@*}" || return 1
+	chown postfix "$sasl/sasldb2"
+	chmod 600 "$sasl/sasldb2"
+	chmod 755 "$sasl" # smtpd reads it as the postfix user
+	cat >"$sasl/smtpd.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $sasl/sasldb2
+mech_list: PLAIN LOGIN
+EOF
+	chmod 644 "$sasl/smtpd.conf"
+	# Debian's Postfix reads CONFIG_DIRECTORY/sasl/smtpd.conf whatever
+	# cyrus_sasl_config_path says; others read cyrus_sasl_config_path.
+	mkdir -p "$RT_DIR/postfix/etc/sasl"
+	cp "$sasl/smtpd.conf" "$RT_DIR/postfix/etc/sasl/smtpd.conf"
+	RT_POSTFIX_MAIN_EXTRA="# SMTP AUTH with a private sasldb
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = $sasl
+smtpd_sasl_security_options = noanonymous"
 }
 
 rt_stop_postfix() {

@@ -1,0 +1,89 @@
+#!/bin/bash
+#
+# NAME
+#	postfix-account.sh - a compromised account locked end to end through a real Postfix
+# DESCRIPTION
+#	A private Postfix on loopback with SMTP AUTH (Cyrus SASL, a private
+#	sasldb) consults rampart-milter with account.messages = 3 and
+#	account.action = lock:
+#	  - the account's first three messages are delivered;
+#	  - the fourth makes it a suspect: tempfailed 451 4.7.1 with
+#	    reply.account_locked at the end of DATA, and the lock is logged;
+#	  - its next message is tempfailed before DATA;
+#	  - mail without a login from the same client is delivered;
+#	  - rampartctl account show and list --locked show the lock, and
+#	    after rampartctl account unlock the account's mail is delivered;
+#	  - nothing is lost: sent = delivered + tempfailed + queued.
+#	Exit 77 (skip) when not root or Postfix/Redis/swaks/saslpasswd2 are missing.
+set -eu
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+rt_require
+command -v saslpasswd2 >/dev/null 2>&1 || rt_skip "saslpasswd2 not installed (Debian: sasl2-bin)"
+rt_find_binaries
+rt_init
+
+RT_REDIS_PORT=$(rt_free_port)
+RT_MILTER_PORT=$(rt_free_port)
+sink_port=$(rt_free_port)
+smtp_port=$(rt_free_port)
+conf="$RT_DIR/rampart.conf"
+login=alice@rampart.test
+
+rt_start_redis "$RT_REDIS_PORT" || rt_hard_error "cannot start redis-server"
+rt_start_sink "$sink_port" || rt_hard_error "cannot start smtp-sink"
+rt_write_config "$conf"
+cat >>"$conf" <<EOF
+
+[account]
+messages = 3
+action = "lock"
+EOF
+rt_start_milter "$conf" || {
+	rt_fail "rampart-milter does not start"
+	exit 1
+}
+rt_sasl_user "$login" s3cret || rt_hard_error "cannot make the sasldb"
+rt_start_postfix "$smtp_port" "$sink_port" "$RT_MILTER_PORT" ||
+	rt_hard_error "cannot start the private Postfix"
+
+auth=(--auth PLAIN --auth-user "$login" --auth-password s3cret)
+for i in 1 2 3; do
+	rt_send "auth-$i" 127.0.0.20 "$login" bob@rcpt.example clean.eml "${auth[@]}"
+	rt_expect_outcome "auth-$i" accepted
+done
+rt_send auth-4 127.0.0.20 "$login" bob@rcpt.example clean.eml "${auth[@]}"
+rt_expect_outcome auth-4 tempfailed
+rt_check_match "auth-4: the account_locked reply" "$(rt_reply auth-4)" "^451 4\.7\.1 Your account is locked"
+rt_check_match "the lock is logged" "$(grep 'account alice@rampart.test: suspect' "$RT_DIR/milter.log" | head -n1)" \
+	"4 messages in the window, over 3; action=lock client=127.0.0.20"
+rt_send auth-5 127.0.0.21 "$login" bob@rcpt.example clean.eml "${auth[@]}"
+rt_expect_outcome auth-5 tempfailed
+rt_expect_no_data auth-5
+rt_send no-login 127.0.0.20 "$login" bob@rcpt.example clean.eml
+rt_expect_outcome no-login accepted
+
+rt_check_match "account show" "$(rt_ctl account show "$login" | tr '\n' ' ')" \
+	"state: locked since .*: 4 messages in the window, over 3 window: .* messages=4 "
+rt_check_match "account list --locked" "$(rt_ctl account list --locked)" "^alice@rampart.test state=lock "
+rt_check_match "account unlock" "$(rt_ctl account unlock "$login")" "unlocked"
+sleep 11 # the node remembers a block it refused for up to 10 s
+rt_send auth-6 127.0.0.20 "$login" bob@rcpt.example clean.eml "${auth[@]}"
+rt_expect_outcome auth-6 accepted
+rt_check "account list --locked after unlock" "$(rt_ctl account list --locked)" ""
+
+rt_count
+rt_check "delivered: three before the lock, the one without a login, one after unlock" "$RT_DELIVERED" 5
+rt_check "no session without an SMTP answer" "$RT_BROKEN" 0
+rt_check "sent = delivered + rejected + tempfailed + queued" \
+	"$RT_SENT" $((RT_DELIVERED + RT_REJECTED + RT_TEMPFAILED + RT_QUEUED))
+rt_check "milter still running at the end" "$(rt_milter_alive && echo yes || echo no)" yes
+rt_check "Postfix milter warnings over the whole run" "$(rt_milter_warnings)" 0
+
+if [ "$RT_FAILURES" -gt 0 ]; then
+	rt_log "$RT_FAILURES assertion(s) failed"
+	exit 1
+fi
+rt_log "all assertions passed"
