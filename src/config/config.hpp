@@ -109,6 +109,12 @@ struct Config {
     double reputation_ip_weight = 0;
     double reputation_net_weight = 0;
 
+    bool mailbomb_enabled = false;
+    Rate mailbomb_rcpt_messages;
+    std::int64_t mailbomb_rcpt_messages_burst = 0;
+    std::int64_t mailbomb_senders = 0;
+    std::int64_t mailbomb_window_s = 0;
+
     bool account_enabled = false;
     std::int64_t account_window_s = 0;
     std::int64_t account_messages = 0;
@@ -196,6 +202,7 @@ struct Config {
     std::string reply_helo;
     std::string reply_spf_fail;
     std::string reply_dmarc_reject;
+    std::string reply_mailbomb;
     std::string reply_account_locked;
     std::string reply_account_throttled;
 

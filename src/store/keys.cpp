@@ -100,6 +100,21 @@ std::string Keys::account_ips(std::string_view user, std::int64_t window) const
 
 std::string Keys::account_block(std::string_view user) const { return tagged(fmt::format("acct:{}", user), "block"); }
 
+std::string Keys::rcpt_rate(std::string_view rcpt) const
+{
+    return tagged(fmt::format("rcpt:{}", lowercase(rcpt)), "rate");
+}
+
+std::string Keys::rcpt_senders(std::string_view rcpt, std::int64_t window) const
+{
+    return tagged(fmt::format("rcpt:{}", lowercase(rcpt)), fmt::format("from:{}", window));
+}
+
+std::string Keys::rcpt_probe(std::string_view rcpt) const
+{
+    return tagged(fmt::format("rcpt:{}", lowercase(rcpt)), "probe");
+}
+
 std::string Keys::account_seen() const { return d_prefix + "account:seen"; }
 
 std::string Keys::account_locked() const { return d_prefix + "account:locked"; }

@@ -23,6 +23,9 @@
 //   PREFIX {acct:USER}:ip:WINDOW                    HLL     client addresses of a window; 2 windows
 //   PREFIX {acct:USER}:block                        hash    kind, reason, since; no TTL when locked,
 //                                                           the window's end when throttled or held
+//   PREFIX {rcpt:RCPT}:rate                         string  GCRA time, expires when idle
+//   PREFIX {rcpt:RCPT}:from:WINDOW                  HLL     envelope senders of a window; the window
+//   PREFIX {rcpt:RCPT}:probe                        HLL     scratch of mailbomb.lua, deleted at once
 //   PREFIX account:seen                             zset    login -> last message (s); trimmed to account.ttl_s
 //   PREFIX account:locked                           set     locked logins (admin state, no TTL)
 //   PREFIX dns:TYPE/NAME                            string  a DNS answer (dns::encode_answer); its TTL
@@ -34,7 +37,8 @@
 //   learned message's digest, DOMAIN a lowercased recipient domain. TYPE is
 //   a DNS type's number, NAME the lowercased name asked (dns.fleet_cache).
 //   USER is an authenticated login as the MTA gave it, braces replaced by
-//   '_'; WINDOW the window's number (seconds since 1970 / account.window_s).
+//   '_'; WINDOW the window's number (seconds since 1970 / account.window_s,
+//   or / mailbomb.window_s). RCPT is a lowercased recipient address.
 #pragma once
 
 #include "net/address.hpp"
@@ -75,6 +79,9 @@ class Keys {
     std::string account_ips(std::string_view user, std::int64_t window) const;
     std::string account_block(std::string_view user) const;
     std::string account_seen() const;
+    std::string rcpt_rate(std::string_view rcpt) const;
+    std::string rcpt_senders(std::string_view rcpt, std::int64_t window) const;
+    std::string rcpt_probe(std::string_view rcpt) const;
     std::string account_locked() const;
 
     // `question` is the resolver's "TYPE/NAME".

@@ -13,6 +13,7 @@ extern const std::string_view bayes_read;
 extern const std::string_view bayes_expire;
 extern const std::string_view account_count;
 extern const std::string_view account_verdict;
+extern const std::string_view mailbomb;
 } // namespace lua
 
 std::string_view script_source(Script s)
@@ -27,6 +28,7 @@ std::string_view script_source(Script s)
     case Script::bayes_expire: return lua::bayes_expire;
     case Script::account_count: return lua::account_count;
     case Script::account_verdict: return lua::account_verdict;
+    case Script::mailbomb: return lua::mailbomb;
     }
     return {};
 }
@@ -43,6 +45,7 @@ std::string_view script_name(Script s)
     case Script::bayes_expire: return "bayes_expire";
     case Script::account_count: return "account_count";
     case Script::account_verdict: return "account_verdict";
+    case Script::mailbomb: return "mailbomb";
     }
     return {};
 }

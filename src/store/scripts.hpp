@@ -18,9 +18,10 @@ enum class Script {
     bayes_read,
     bayes_expire,
     account_count,
-    account_verdict
+    account_verdict,
+    mailbomb
 };
-inline constexpr int kScriptCount = 9;
+inline constexpr int kScriptCount = 10;
 
 std::string_view script_source(Script s);
 std::string_view script_name(Script s);

@@ -200,13 +200,14 @@ TEST_CASE("negotiation asks only for what the enabled checks need")
     CHECK_FALSE(none.reply_rcpt);
     CHECK_FALSE(none.body);
     CHECK_FALSE(none.body_replies);
-    // Defaults with empty lists: only MAIL FROM (rate limits, reputation, SIZE=) answers early;
-    // body chunks are answered so that the rest of a body past the scan limit can be skipped.
+    // Defaults with empty lists: MAIL FROM (rate limits, reputation, SIZE=, a locked account)
+    // and RCPT TO (a recipient a node found bombed) answer early; body chunks are answered so
+    // that the rest of a body past the scan limit can be skipped.
     auto defaults = step_needs(*runtime(config("")));
     CHECK_FALSE(defaults.reply_connect);
     CHECK_FALSE(defaults.reply_helo);
     CHECK(defaults.reply_mail);
-    CHECK_FALSE(defaults.reply_rcpt);
+    CHECK(defaults.reply_rcpt);
     CHECK(defaults.body);
     CHECK(defaults.body_replies);
     auto streamed = step_needs(*runtime(config("[limits]\nskip_body = false\n")));
