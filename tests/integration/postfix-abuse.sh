@@ -1,11 +1,12 @@
 #!/bin/bash
 #
 # NAME
-#	postfix-account.sh - a compromised account locked end to end through a real Postfix
+#	postfix-abuse.sh - abuse defences end to end through a real Postfix
 # DESCRIPTION
 #	A private Postfix on loopback with SMTP AUTH (Cyrus SASL, a private
-#	sasldb) consults rampart-milter with account.messages = 3 and
-#	account.action = lock:
+#	sasldb) consults rampart-milter with account.messages = 3,
+#	account.action = lock and mailbomb.senders = 3.
+#	A compromised account:
 #	  - the account's first three messages are delivered;
 #	  - the fourth makes it a suspect: tempfailed 451 4.7.1 with
 #	    reply.account_locked at the end of DATA, and the lock is logged;
@@ -13,7 +14,13 @@
 #	  - mail without a login from the same client is delivered;
 #	  - rampartctl account show and list --locked show the lock, and
 #	    after rampartctl account unlock the account's mail is delivered;
-#	  - nothing is lost: sent = delivered + tempfailed + queued.
+#	A mail bomb (mail for one recipient from ever new senders):
+#	  - the first three senders' mail is delivered;
+#	  - the fourth sender's is tempfailed 451 4.7.1 (reply.mailbomb) at
+#	    the end of DATA, and the fifth's at RCPT TO, before DATA;
+#	  - the first sender's next message still passes (on a node that
+#	    saw no refusal for 10 s), and mail for others is not touched.
+#	Nothing is lost: sent = delivered + tempfailed + queued.
 #	Exit 77 (skip) when not root or Postfix/Redis/swaks/saslpasswd2 are missing.
 set -eu
 
@@ -40,6 +47,10 @@ cat >>"$conf" <<EOF
 [account]
 messages = 3
 action = "lock"
+
+[mailbomb]
+rcpt_messages = "off"
+senders = 3
 EOF
 rt_start_milter "$conf" || {
 	rt_fail "rampart-milter does not start"
@@ -74,8 +85,25 @@ rt_send auth-6 127.0.0.20 "$login" bob@rcpt.example clean.eml "${auth[@]}"
 rt_expect_outcome auth-6 accepted
 rt_check "account list --locked after unlock" "$(rt_ctl account list --locked)" ""
 
+for i in 1 2 3; do
+	rt_send "bomb-$i" 127.0.0.30 "news$i@list.example" victim@rcpt.example clean.eml
+	rt_expect_outcome "bomb-$i" accepted
+done
+rt_send bomb-4 127.0.0.30 news4@list.example victim@rcpt.example clean.eml
+rt_expect_outcome bomb-4 tempfailed
+rt_check_match "bomb-4: the mailbomb reply" "$(rt_reply bomb-4)" "^451 4\.7\.1 Too much mail for this recipient"
+rt_send bomb-5 127.0.0.30 news5@list.example victim@rcpt.example clean.eml
+rt_expect_outcome bomb-5 tempfailed
+rt_expect_no_data bomb-5
+rt_send bomb-other 127.0.0.30 news5@list.example other@rcpt.example clean.eml
+rt_expect_outcome bomb-other accepted
+sleep 11 # the node remembers a full recipient for up to 10 s
+rt_send bomb-known 127.0.0.30 news1@list.example victim@rcpt.example clean.eml
+rt_expect_outcome bomb-known accepted
+
 rt_count
-rt_check "delivered: three before the lock, the one without a login, one after unlock" "$RT_DELIVERED" 5
+rt_check "delivered: three before the lock, the one without a login, one after unlock, five to bomb and other" \
+	"$RT_DELIVERED" 10
 rt_check "no session without an SMTP answer" "$RT_BROKEN" 0
 rt_check "sent = delivered + rejected + tempfailed + queued" \
 	"$RT_SENT" $((RT_DELIVERED + RT_REJECTED + RT_TEMPFAILED + RT_QUEUED))
