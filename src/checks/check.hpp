@@ -9,6 +9,9 @@
 //   (at the latest at end of message, or when the connection closes), with
 //   the phase that asked. A check that must answer at once answers in
 //   request from what the node knows (e.g. a rate counter known to be full).
+//   A check may also act once the verdict is known and before its action
+//   (request_final / decide_final: greylisting of a score band), at the
+//   cost of a round trip the MTA waits for, only for the messages it picks.
 //   After the verdict, checks may queue writes (record); they go out in the
 //   background (store/write_queue.hpp), so the MTA never waits for them, and
 //   their failure is logged, never fatal.
@@ -87,6 +90,14 @@ class Check {
                           std::vector<dns::Question>& /*more*/) const
     {
     }
+    // After the verdict, before its action: a check may look at the
+    // category and score and ask Redis once more (greylisting). Those that
+    // want to for this message (wants_final) share one pipeline, which the
+    // MTA waits for; decide_final may then settle the message (a tempfail).
+    // A message no check wants costs nothing here.
+    virtual bool wants_final(Category, double /*score*/, const Context&) const { return false; }
+    virtual void request_final(Context&, Batch&) const {}
+    virtual void decide_final(Context&, std::span<const Reply>) const {}
     virtual void record(Category, const Context&, Batch&) const {}
     // Writes when the SMTP connection closes, sent in the background like record's.
     virtual void close(const Context&, Batch&) const {}

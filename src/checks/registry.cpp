@@ -15,6 +15,7 @@ namespace rampart {
 const Check& lists_check();
 const Check& account_check();
 const Check& mailbomb_check();
+const Check& greylist_check();
 const Check& ratelimit_check();
 const Check& reputation_check();
 const Check& dnsbl_check();
@@ -53,7 +54,7 @@ std::span<const Check* const> all_checks()
         &content_check(),    &date_check(),    &message_id_check(),     &from_check(),
         &reply_to_check(),   &subject_check(), &body_structure_check(), &attachments_check(),
         &links_check(),      &rules_check(),   &bayes_check(),          &dmarc_check(),
-        &uribl_check()};
+        &uribl_check(),      &greylist_check()};
     return checks;
 }
 

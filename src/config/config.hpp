@@ -115,6 +115,12 @@ struct Config {
     std::int64_t mailbomb_senders = 0;
     std::int64_t mailbomb_window_s = 0;
 
+    bool greylist_enabled = false;
+    double greylist_min_score = 0;
+    std::int64_t greylist_delay_s = 0;
+    std::int64_t greylist_retry_window_s = 0;
+    std::int64_t greylist_remember_s = 0;
+
     bool account_enabled = false;
     std::int64_t account_window_s = 0;
     std::int64_t account_messages = 0;
@@ -203,6 +209,7 @@ struct Config {
     std::string reply_spf_fail;
     std::string reply_dmarc_reject;
     std::string reply_mailbomb;
+    std::string reply_greylist;
     std::string reply_account_locked;
     std::string reply_account_throttled;
 

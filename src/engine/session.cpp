@@ -431,6 +431,8 @@ Outcome Session::eom(std::string_view queue_id)
     Category category = categorize(cfg, d_tx.card, allowed ? std::optional(Category::clean) : d_tx.forced);
     if (!allowed && !d_tx.forced && d_tx.at_least && category < *d_tx.at_least)
         category = *d_tx.at_least;
+    if (final_checks(category))
+        return refused();
     Action action = cfg.action_for(category);
     // Accepted without Redis's facts: say so in the headers.
     if ((d_client.redis_failed || d_tx.redis_failed) && action == Action::accept)
@@ -454,6 +456,31 @@ Outcome Session::eom(std::string_view queue_id)
     orphan_message_flights();
     d_in_message = false;
     return out;
+}
+
+bool Session::final_checks(Category category)
+{
+    Context ctx = context();
+    const double score = d_tx.card.total();
+    std::vector<std::pair<const Check*, std::pair<std::size_t, std::size_t>>> spans;
+    Batch batch;
+    for (const Check* c : all_checks())
+        if (c->wants_final(category, score, ctx)) {
+            const auto begin = batch.size();
+            c->request_final(ctx, batch);
+            spans.push_back({c, {begin, batch.size()}});
+        }
+    if (spans.empty())
+        return false;
+    const auto replies = d_rt->store->execute(batch);
+    if (!replies) { // the message is judged without them: a grey check must not hold up mail
+        log::debug("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, replies.error().message);
+        return false;
+    }
+    for (const auto& [c, span] : spans)
+        if (span.second <= replies->size())
+            c->decide_final(ctx, std::span<const Reply>(*replies).subspan(span.first, span.second - span.first));
+    return answer().settles();
 }
 
 void Session::add_authentication_results(Outcome& out) const

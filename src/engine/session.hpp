@@ -151,6 +151,9 @@ class Session {
     // authserv-id, and puts ours at the top.
     void add_authentication_results(Outcome& out) const;
     bool settled_clean() const;
+    // The checks that act between the verdict and its action (greylisting);
+    // true when one settled the message.
+    bool final_checks(Category category);
 
     std::shared_ptr<const Runtime> d_rt;
     Client d_client;

@@ -115,6 +115,16 @@ std::string Keys::rcpt_probe(std::string_view rcpt) const
     return tagged(fmt::format("rcpt:{}", lowercase(rcpt)), "probe");
 }
 
+std::string Keys::grey_triplet(const Cidr& net, std::string_view sender, std::string_view rcpt) const
+{
+    return tagged(fmt::format("grey:{}", net.to_string()), fmt::format("t:{}:{}", lowercase(sender), lowercase(rcpt)));
+}
+
+std::string Keys::grey_known(const Cidr& net, std::string_view domain) const
+{
+    return tagged(fmt::format("grey:{}", net.to_string()), fmt::format("ok:{}", lowercase(domain)));
+}
+
 std::string Keys::account_seen() const { return d_prefix + "account:seen"; }
 
 std::string Keys::account_locked() const { return d_prefix + "account:locked"; }

@@ -26,6 +26,8 @@
 //   PREFIX {rcpt:RCPT}:rate                         string  GCRA time, expires when idle
 //   PREFIX {rcpt:RCPT}:from:WINDOW                  HLL     envelope senders of a window; the window
 //   PREFIX {rcpt:RCPT}:probe                        HLL     scratch of mailbomb.lua, deleted at once
+//   PREFIX {grey:NET}:t:SENDER:RCPT                 string  first seen (s); greylist.retry_window_s
+//   PREFIX {grey:NET}:ok:DOMAIN                     string  retried correctly; greylist.remember_s
 //   PREFIX account:seen                             zset    login -> last message (s); trimmed to account.ttl_s
 //   PREFIX account:locked                           set     locked logins (admin state, no TTL)
 //   PREFIX dns:TYPE/NAME                            string  a DNS answer (dns::encode_answer); its TTL
@@ -82,6 +84,9 @@ class Keys {
     std::string rcpt_rate(std::string_view rcpt) const;
     std::string rcpt_senders(std::string_view rcpt, std::int64_t window) const;
     std::string rcpt_probe(std::string_view rcpt) const;
+    // `sender` and `rcpt` lowercased addresses ("<>" for the null sender), `domain` the sender's.
+    std::string grey_triplet(const Cidr& net, std::string_view sender, std::string_view rcpt) const;
+    std::string grey_known(const Cidr& net, std::string_view domain) const;
     std::string account_locked() const;
 
     // `question` is the resolver's "TYPE/NAME".

@@ -14,6 +14,7 @@ extern const std::string_view bayes_expire;
 extern const std::string_view account_count;
 extern const std::string_view account_verdict;
 extern const std::string_view mailbomb;
+extern const std::string_view greylist;
 } // namespace lua
 
 std::string_view script_source(Script s)
@@ -29,6 +30,7 @@ std::string_view script_source(Script s)
     case Script::account_count: return lua::account_count;
     case Script::account_verdict: return lua::account_verdict;
     case Script::mailbomb: return lua::mailbomb;
+    case Script::greylist: return lua::greylist;
     }
     return {};
 }
@@ -46,6 +48,7 @@ std::string_view script_name(Script s)
     case Script::account_count: return "account_count";
     case Script::account_verdict: return "account_verdict";
     case Script::mailbomb: return "mailbomb";
+    case Script::greylist: return "greylist";
     }
     return {};
 }

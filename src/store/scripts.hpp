@@ -19,9 +19,10 @@ enum class Script {
     bayes_expire,
     account_count,
     account_verdict,
-    mailbomb
+    mailbomb,
+    greylist
 };
-inline constexpr int kScriptCount = 10;
+inline constexpr int kScriptCount = 11;
 
 std::string_view script_source(Script s);
 std::string_view script_name(Script s);

@@ -20,6 +20,10 @@
 #	    the end of DATA, and the fifth's at RCPT TO, before DATA;
 #	  - the first sender's next message still passes (on a node that
 #	    saw no refusal for 10 s), and mail for others is not touched.
+#	Greylisting (every clean message from outside 127.0.0.0/26 in the
+#	band: greylist.min_score = -100, delay_s = 2):
+#	  - a stranger's first message is tempfailed 451 4.7.1 Greylisted;
+#	  - its retry after the delay is delivered.
 #	Nothing is lost: sent = delivered + tempfailed + queued.
 #	Exit 77 (skip) when not root or Postfix/Redis/swaks/saslpasswd2 are missing.
 set -eu
@@ -51,6 +55,13 @@ action = "lock"
 [mailbomb]
 rcpt_messages = "off"
 senders = 3
+
+[greylist]
+min_score = -100
+delay_s = 2
+
+[network]
+internal = ["127.0.0.0/26"]
 EOF
 rt_start_milter "$conf" || {
 	rt_fail "rampart-milter does not start"
@@ -101,9 +112,16 @@ sleep 11 # the node remembers a full recipient for up to 10 s
 rt_send bomb-known 127.0.0.30 news1@list.example victim@rcpt.example clean.eml
 rt_expect_outcome bomb-known accepted
 
+rt_send grey-1 127.0.0.100 news@far.example bob@rcpt.example clean.eml
+rt_expect_outcome grey-1 tempfailed
+rt_check_match "grey-1: the greylist reply" "$(rt_reply grey-1)" "^451 4\.7\.1 Greylisted"
+sleep 3
+rt_send grey-2 127.0.0.101 news@far.example bob@rcpt.example clean.eml
+rt_expect_outcome grey-2 accepted
+
 rt_count
-rt_check "delivered: three before the lock, the one without a login, one after unlock, five to bomb and other" \
-	"$RT_DELIVERED" 10
+rt_check "delivered: three before the lock, the one without a login, one after unlock, five to bomb and other, the greylisted retry" \
+	"$RT_DELIVERED" 11
 rt_check "no session without an SMTP answer" "$RT_BROKEN" 0
 rt_check "sent = delivered + rejected + tempfailed + queued" \
 	"$RT_SENT" $((RT_DELIVERED + RT_REJECTED + RT_TEMPFAILED + RT_QUEUED))

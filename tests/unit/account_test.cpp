@@ -26,7 +26,7 @@ namespace {
 std::shared_ptr<const Config> account_config(const std::string& account)
 {
     return config("[rules]\nenabled = false\n[content]\nenabled = false\n[lists]\nenabled = false\n[ratelimit]\n"
-                  "enabled = false\n[reputation]\nenabled = false\n[action]\nclean = \"tag\"\nspam = \"tag\"\n"
+                  "enabled = false\n[reputation]\nenabled = false\n[greylist]\nenabled = false\n[action]\nclean = \"tag\"\nspam = \"tag\"\n"
                   "confirmed_spam = \"tag\"\n" +
                   redis_section("acct") + "[account]\n" + account);
 }
