@@ -115,6 +115,13 @@ struct Config {
     std::int64_t mailbomb_senders = 0;
     std::int64_t mailbomb_window_s = 0;
 
+    bool flood_enabled = false;
+    std::int64_t flood_ip_concurrency = 0;
+    std::int64_t flood_net_concurrency = 0;
+    std::int64_t flood_lease_s = 0;
+    std::int64_t flood_rcpts_per_message = 0;
+    std::int64_t flood_rcpts_per_connection = 0;
+
     bool greylist_enabled = false;
     double greylist_min_score = 0;
     std::int64_t greylist_delay_s = 0;
@@ -210,6 +217,8 @@ struct Config {
     std::string reply_dmarc_reject;
     std::string reply_mailbomb;
     std::string reply_greylist;
+    std::string reply_flood;
+    std::string reply_too_many_rcpts;
     std::string reply_account_locked;
     std::string reply_account_throttled;
 

@@ -64,6 +64,8 @@ struct Client {
     bool allowed = false;     // allow-listed client: every message is clean
     bool dns_allowed = false; // DNS allow lists vouch for it (dnsbl.allow_score): zombie and HELO checks skip it
     ClientDns dns;
+    std::string lease;     // the connection's lease in the fleet's concurrency counts, once asked
+    std::size_t rcpts = 0; // recipients accepted on the connection
     bool redis_failed = false;
 };
 

@@ -37,8 +37,8 @@ StoredMessage split_message(std::string_view raw);
 // Configuration text (TOML) for replays: the checks that need Redis off,
 // and every category tagged, so that each Outcome carries the category
 // and the symbols in its headers. More settings may follow it, but not
-// its [lists], [ratelimit], [mailbomb], [account], [greylist], [reputation],
-// [bayes] or [action] tables.
+// its [lists], [ratelimit], [mailbomb], [account], [greylist], [flood],
+// [reputation], [bayes] or [action] tables.
 inline constexpr std::string_view kReplayConfig = R"([lists]
 enabled = false
 [ratelimit]
@@ -48,6 +48,8 @@ enabled = false
 [account]
 enabled = false
 [greylist]
+enabled = false
+[flood]
 enabled = false
 [reputation]
 enabled = false

@@ -57,6 +57,14 @@ void add_services(Runtime& rt, const Runtime* previous)
     add_host_facts(rt);
     add_dns_services(rt, previous);
     const Config& cfg = *rt.config;
+    if (cfg.flood_enabled && (cfg.flood_ip_concurrency > 0 || cfg.flood_net_concurrency > 0)) {
+        const std::chrono::milliseconds length(cfg.flood_lease_s * 1000);
+        // The same leases in the same Redis: the open connections keep theirs.
+        rt.leases = previous && previous->leases && previous->store == rt.store &&
+                            previous->config->redis_prefix == cfg.redis_prefix && previous->leases->length() == length
+                        ? previous->leases
+                        : std::make_shared<LeaseTable>(rt.store, length);
+    }
     if (cfg.account_notify_command.empty() && cfg.account_notify_url.empty())
         return;
     rt.notifier = previous && previous->notifier &&

@@ -10,6 +10,7 @@
 
 #include "auth/dkim.hpp"
 #include "auth/dmarc.hpp"
+#include "checks/leases.hpp"
 #include "checks/limit_cache.hpp"
 #include "checks/list_cache.hpp"
 #include "config/config.hpp"
@@ -47,6 +48,7 @@ struct Runtime {
     std::shared_ptr<auth::DmarcLibrary> dmarc{};   // null when dmarc.enabled is off
     std::vector<auth::DkimKey> dkim_keys{};        // dkim.keys, their files read
     std::shared_ptr<Notifier> notifier{};          // null unless account.notify_command or _url is set
+    std::shared_ptr<LeaseTable> leases{};          // null unless flood counts concurrent connections
 
     // True when `ip` is in network.internal.
     bool is_internal(const IpAddress& ip) const;

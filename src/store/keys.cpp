@@ -53,6 +53,13 @@ std::string Keys::msg_rate_net(const Cidr& net) const { return tagged(net.to_str
 
 std::string Keys::msg_rate_sender(std::string_view sender) const { return tagged(lowercase(sender), "rate:msg:from"); }
 
+std::string Keys::conc_ip(const IpAddress& ip, const Cidr& net) const
+{
+    return tagged(net.to_string(), "conc:ip:" + ip.to_string());
+}
+
+std::string Keys::conc_net(const Cidr& net) const { return tagged(net.to_string(), "conc:net"); }
+
 std::string Keys::rep_ip(const IpAddress& ip, const Cidr& net) const
 {
     return tagged(net.to_string(), "rep:ip:" + ip.to_string());

@@ -12,6 +12,8 @@
 //   PREFIX {NET}:rate:msg:ip:IP                     string  GCRA time, expires when idle
 //   PREFIX {NET}:rate:msg:net                       string  GCRA time, expires when idle
 //   PREFIX {SENDER}:rate:msg:from                   string  GCRA time, expires when idle
+//   PREFIX {NET}:conc:ip:IP                         zset    connection leases -> expiry (ms); 2 leases
+//   PREFIX {NET}:conc:net                           zset    the same for the network
 //   PREFIX {NET}:rep:ip:IP                          hash    c, s, t; reputation.ttl_s
 //   PREFIX {NET}:rep:net                            hash    c, s, t; reputation.ttl_s
 //   PREFIX {bayes:SHARD}:tok:BUCKET                 hash    token -> "SPAM:HAM:DAY"; bayes.ttl_s
@@ -67,6 +69,9 @@ class Keys {
     std::string msg_rate_ip(const IpAddress& ip, const Cidr& net) const;
     std::string msg_rate_net(const Cidr& net) const;
     std::string msg_rate_sender(std::string_view sender) const;
+
+    std::string conc_ip(const IpAddress& ip, const Cidr& net) const;
+    std::string conc_net(const Cidr& net) const;
 
     std::string rep_ip(const IpAddress& ip, const Cidr& net) const;
     std::string rep_net(const Cidr& net) const;

@@ -15,6 +15,8 @@ extern const std::string_view account_count;
 extern const std::string_view account_verdict;
 extern const std::string_view mailbomb;
 extern const std::string_view greylist;
+extern const std::string_view conc_acquire;
+extern const std::string_view conc_renew;
 } // namespace lua
 
 std::string_view script_source(Script s)
@@ -31,6 +33,8 @@ std::string_view script_source(Script s)
     case Script::account_verdict: return lua::account_verdict;
     case Script::mailbomb: return lua::mailbomb;
     case Script::greylist: return lua::greylist;
+    case Script::conc_acquire: return lua::conc_acquire;
+    case Script::conc_renew: return lua::conc_renew;
     }
     return {};
 }
@@ -49,6 +53,8 @@ std::string_view script_name(Script s)
     case Script::account_verdict: return "account_verdict";
     case Script::mailbomb: return "mailbomb";
     case Script::greylist: return "greylist";
+    case Script::conc_acquire: return "conc_acquire";
+    case Script::conc_renew: return "conc_renew";
     }
     return {};
 }

@@ -20,9 +20,11 @@ enum class Script {
     account_count,
     account_verdict,
     mailbomb,
-    greylist
+    greylist,
+    conc_acquire,
+    conc_renew
 };
-inline constexpr int kScriptCount = 11;
+inline constexpr int kScriptCount = 13;
 
 std::string_view script_source(Script s);
 std::string_view script_name(Script s);

@@ -641,22 +641,23 @@ rt_send() {
 }
 
 # rt_classify NAME: one line "NAME OUTCOME CODE TEXT" from a transcript.
-# OUTCOME is accepted (CODE is then the queue id), rejected (5xx),
+# OUTCOME is accepted (queued, whatever some recipients were told; CODE is
+# then the queue id), rejected (5xx),
 # tempfailed (4xx) or broken (no SMTP answer at all: a test error).
 rt_classify() {
 	local t="$RT_DIR/swaks/$1.txt" err qid
+	# Queued is accepted, whatever some recipients were told.
+	qid=$(sed -n 's/^<-  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$t" | tr -d '\r' | head -n1)
+	if [ -n "$qid" ]; then
+		printf '%s accepted %s\n' "$1" "$qid"
+		return
+	fi
 	err=$(grep -m1 '^<\*\* ' "$t" | sed 's/^<\*\* *//' | tr -d '\r')
 	case $err in
 	5*) printf '%s rejected %s\n' "$1" "$err"; return ;;
 	4*) printf '%s tempfailed %s\n' "$1" "$err"; return ;;
 	esac
-	qid=$(sed -n 's/^<-  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$t" | tr -d '\r' | head -n1)
-	if [ -n "$qid" ]; then
-		printf '%s accepted %s\n' "$1" "$qid"
-	else
-		printf '%s broken %s\n' "$1" \
-			"$(grep -m1 -E '^(\*\*\*|<\*\*)' "$t" | tr -d '\r')"
-	fi
+	printf '%s broken %s\n' "$1" "$(grep -m1 -E '^(\*\*\*|<\*\*)' "$t" | tr -d '\r')"
 }
 
 # rt_outcome NAME: the recorded outcome word; rt_reply NAME: code + text.

@@ -24,6 +24,9 @@
 #	band: greylist.min_score = -100, delay_s = 2):
 #	  - a stranger's first message is tempfailed 451 4.7.1 Greylisted;
 #	  - its retry after the delay is delivered.
+#	A flood of recipients (flood.rcpts_per_message = 3): the fourth
+#	recipient of a message gets 452 4.5.3, and the message goes to the
+#	other three.
 #	Nothing is lost: sent = delivered + tempfailed + queued.
 #	Exit 77 (skip) when not root or Postfix/Redis/swaks/saslpasswd2 are missing.
 set -eu
@@ -59,6 +62,9 @@ senders = 3
 [greylist]
 min_score = -100
 delay_s = 2
+
+[flood]
+rcpts_per_message = 3
 
 [network]
 internal = ["127.0.0.0/26"]
@@ -119,9 +125,16 @@ sleep 3
 rt_send grey-2 127.0.0.101 news@far.example bob@rcpt.example clean.eml
 rt_expect_outcome grey-2 accepted
 
+# Greylisting has remembered far.example from 127.0.0.0/24 by now.
+rt_send many-rcpts 127.0.0.102 news@far.example r1@rcpt.example,r2@rcpt.example,r3@rcpt.example,r4@rcpt.example \
+	clean.eml
+rt_expect_outcome many-rcpts accepted
+rt_check_match "many-rcpts: the fourth recipient refused" "$(rt_reply_to many-rcpts 'RCPT TO:<r4@rcpt.example>')" \
+	"^452 4\.5\.3"
+
 rt_count
-rt_check "delivered: three before the lock, the one without a login, one after unlock, five to bomb and other, the greylisted retry" \
-	"$RT_DELIVERED" 11
+rt_check "delivered: three before the lock, the one without a login, one after unlock, five to bomb and other, the greylisted retry, the three recipients" \
+	"$RT_DELIVERED" 12
 rt_check "no session without an SMTP answer" "$RT_BROKEN" 0
 rt_check "sent = delivered + rejected + tempfailed + queued" \
 	"$RT_SENT" $((RT_DELIVERED + RT_REJECTED + RT_TEMPFAILED + RT_QUEUED))

@@ -19,7 +19,7 @@ inline std::shared_ptr<const Config> config(const std::string& text)
     return c.config;
 }
 
-// The checks that need Redis (lists, accounts, rate limits, mail bombs, greylisting, reputation) off, and the
+// The checks that need Redis (lists, accounts, rate limits, mail bombs, greylisting, floods, reputation) off, and the
 // rules; every other test configuration adds what it tests. `content` off
 // too in kNoRedisChecks; kNoRedisChecksContent leaves it on.
 inline constexpr const char* kNoRedisChecksContent = R"(
@@ -36,6 +36,8 @@ enabled = false
 [mailbomb]
 enabled = false
 [greylist]
+enabled = false
+[flood]
 enabled = false
 )";
 inline const std::string kNoRedisChecks = std::string(kNoRedisChecksContent) + "[content]\nenabled = false\n";
