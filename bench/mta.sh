@@ -229,7 +229,8 @@ mta_send() {
         -v queued="$(mta_queued)" -v sink="$(($(mta_sink_count) - sink0))" -v t="$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" '
         / status=sent / { delivered++ }
         index($0, " postfix-" name "/smtpd[") && / (milter-)?reject: / {
-            if (match($0, /: [45]\.[0-9]+\.[0-9]+ /)) {
+            # "END-OF-MESSAGE from ...: 4.7.1 text", or "RCPT from ...: 451 4.7.1 text"
+            if (match($0, /: ([45][0-9][0-9] )?[45]\.[0-9]+\.[0-9]+ /)) {
                 if (substr($0, RSTART + 2, 1) == "5") rejected++; else tempfailed++
             }
         }
