@@ -8,6 +8,8 @@
 //   rampartctl [-c FILE] account show|unlock LOGIN
 //   rampartctl [-c FILE] account lock LOGIN [REASON...]
 //   rampartctl [-c FILE] account list [--locked]
+//   rampartctl [-c FILE] outbreak list
+//   rampartctl [-c FILE] outbreak show|clear FINGERPRINT
 //   rampartctl [-c FILE] learn --spam|--ham [--domain DOMAIN] PATH...
 //   rampartctl [-c FILE] forget [--domain DOMAIN] PATH...
 //   rampartctl [-c FILE] bayes stats|expire [--domain DOMAIN]
@@ -72,6 +74,12 @@ void usage(FILE* out)
                "      clears the window's counts and the account's verdicts\n"
                "  account list [--locked]\n"
                "      the accounts seen within account.ttl_s, newest first, or the locked ones\n"
+               "  outbreak list\n"
+               "      the fingerprints that are outbreaks now, newest first\n"
+               "  outbreak show FINGERPRINT\n"
+               "      a fingerprint's copies, networks and senders in the sliding window\n"
+               "  outbreak clear FINGERPRINT\n"
+               "      forget an outbreak, and keep it from coming back for outbreak.ttl_s\n"
                "  learn --spam|--ham [--domain DOMAIN] PATH...\n"
                "      learn the messages in files, directories, mbox files and Maildirs;\n"
                "      a message learned as the other class before is moved\n"
@@ -105,6 +113,20 @@ std::optional<ListKind> list_kind(std::string_view s)
         if (s == to_string(k))
             return k;
     return std::nullopt;
+}
+
+// KIND:HEX as checks/fingerprint.hpp makes them.
+bool is_fingerprint(std::string_view s)
+{
+    const auto colon = s.find(':');
+    if (colon == std::string_view::npos || s.size() - colon - 1 != 16)
+        return false;
+    const auto kind = s.substr(0, colon);
+    if (kind != "text" && kind != "urls" && kind != "attachment" &&
+        !(kind.size() == 5 && kind.starts_with("near") && kind[4] >= '0' && kind[4] <= '9'))
+        return false;
+    return std::all_of(s.begin() + static_cast<std::ptrdiff_t>(colon) + 1, s.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // Normalizes a list value, or explains why it is not one.
@@ -373,6 +395,98 @@ class Ctl {
                 std::printf("%s\n", line.c_str());
             }
         }
+        return kOk;
+    }
+
+    int outbreak_list()
+    {
+        Batch b;
+        b.add({"ZREVRANGE", d_keys.outbreak_list(), "0", "-1"});
+        auto r = run(b);
+        if (!r)
+            return kFailed;
+        std::vector<std::string> fps;
+        for (const auto& e : (*r)[0].elements)
+            fps.push_back(e.str);
+        constexpr std::size_t kChunk = 500; // fingerprints read in one pipeline
+        for (std::size_t from = 0; from < fps.size(); from += kChunk) {
+            const auto to = std::min(fps.size(), from + kChunk);
+            Batch hits;
+            for (std::size_t i = from; i < to; ++i) {
+                hits.add({"HMGET", d_keys.outbreak(fps[i], "hit"), "since", "messages", "networks", "domains"});
+                hits.add({"TTL", d_keys.outbreak(fps[i], "hit")});
+            }
+            auto got = run(hits);
+            if (!got)
+                return kFailed;
+            Batch gone;
+            for (std::size_t i = from; i < to; ++i) {
+                const auto& h = (*got)[2 * (i - from)].elements;
+                if (h.size() != 4 || h[0].type != Reply::Type::string) { // expired or cleared
+                    gone.add({"ZREM", d_keys.outbreak_list(), fps[i]});
+                    continue;
+                }
+                std::printf("%s since=%s messages=%s networks=%s domains=%s expires_in=%llds\n",
+                            printable(fps[i]).c_str(), utc(h[0].as_integer()).c_str(), printable(h[1].str).c_str(),
+                            printable(h[2].str).c_str(), printable(h[3].str).c_str(),
+                            static_cast<long long>((*got)[2 * (i - from) + 1].as_integer(0)));
+            }
+            if (!gone.empty() && !run(gone))
+                return kFailed;
+        }
+        return kOk;
+    }
+
+    int outbreak_show(const std::string& fp)
+    {
+        const auto w = now() / d_cfg.outbreak_window_s;
+        const auto key = [&](const std::string& rest) { return d_keys.outbreak(fp, rest); };
+        Batch b;
+        b.add({"GET", key(fmt::format("n:{}", w))});
+        b.add({"GET", key(fmt::format("n:{}", w - 1))});
+        b.add({"PFCOUNT", key(fmt::format("net:{}", w)), key(fmt::format("net:{}", w - 1))});
+        b.add({"PFCOUNT", key(fmt::format("from:{}", w)), key(fmt::format("from:{}", w - 1))});
+        b.add({"GET", key("first")});
+        b.add({"HMGET", key("hit"), "since", "messages", "networks", "domains"});
+        b.add({"TTL", key("hit")});
+        b.add({"TTL", key("clear")});
+        auto r = run(b);
+        if (!r)
+            return kFailed;
+        const auto& e = *r;
+        std::printf("fingerprint %s\n", fp.c_str());
+        if (e[4].type != Reply::Type::string) {
+            std::printf("not seen within two windows of outbreak.window_s (%lld s)\n",
+                        static_cast<long long>(d_cfg.outbreak_window_s));
+            return kOk;
+        }
+        std::printf("first seen: %s\n", utc(e[4].as_integer()).c_str());
+        std::printf("copies: %lld in this window, %lld in the one before; networks=%lld sender domains=%lld\n",
+                    static_cast<long long>(e[0].as_integer(0)), static_cast<long long>(e[1].as_integer(0)),
+                    static_cast<long long>(e[2].as_integer(0)), static_cast<long long>(e[3].as_integer(0)));
+        const auto& h = e[5].elements;
+        if (h.size() == 4 && h[0].type == Reply::Type::string)
+            std::printf("state: outbreak since %s (messages=%s networks=%s domains=%s), for %lld s more\n",
+                        utc(h[0].as_integer()).c_str(), printable(h[1].str).c_str(), printable(h[2].str).c_str(),
+                        printable(h[3].str).c_str(), static_cast<long long>(e[6].as_integer(0)));
+        else if (e[7].as_integer(-2) > 0)
+            std::printf("state: cleared by hand, for %lld s more\n", static_cast<long long>(e[7].as_integer(0)));
+        else
+            std::printf("state: no outbreak\n");
+        return kOk;
+    }
+
+    int outbreak_clear(const std::string& fp)
+    {
+        Batch b;
+        b.add({"DEL", d_keys.outbreak(fp, "hit")});
+        b.add({"SET", d_keys.outbreak(fp, "clear"), std::to_string(now()), "EX", std::to_string(d_cfg.outbreak_ttl_s)});
+        b.add({"ZREM", d_keys.outbreak_list(), fp});
+        auto r = run(b);
+        if (!r)
+            return kFailed;
+        std::printf("outbreak %s: %s; not an outbreak again for %lld s\n", fp.c_str(),
+                    (*r)[0].as_integer(0) ? "cleared" : "was none", static_cast<long long>(d_cfg.outbreak_ttl_s));
         return kOk;
     }
 
@@ -772,6 +886,17 @@ int dispatch(const Config& cfg, std::vector<std::string> a)
         if (a[1] == "list" && (n == 2 || (n == 3 && a[2] == "--locked")))
             return ctl.account_list(n == 3);
         return fail_usage("account: expected show LOGIN, lock LOGIN [REASON], unlock LOGIN or list [--locked]");
+    }
+    if (n >= 1 && a[0] == "outbreak") {
+        if (n == 2 && a[1] == "list")
+            return ctl.outbreak_list();
+        if (n == 3 && (a[1] == "show" || a[1] == "clear")) {
+            if (!is_fingerprint(a[2]))
+                return fail_usage("\"" + printable(a[2]) +
+                                  "\": not a fingerprint (KIND:HEX, as outbreak list and the log show them)");
+            return a[1] == "show" ? ctl.outbreak_show(a[2]) : ctl.outbreak_clear(a[2]);
+        }
+        return fail_usage("outbreak: expected list, show FINGERPRINT or clear FINGERPRINT");
     }
     return fail_usage(n == 0 ? "no command given" : "unknown command \"" + printable(a[0]) + "\"");
 }

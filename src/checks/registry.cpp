@@ -16,6 +16,7 @@ const Check& lists_check();
 const Check& account_check();
 const Check& mailbomb_check();
 const Check& greylist_check();
+const Check& outbreak_check();
 const Check& flood_check();
 const Check& ratelimit_check();
 const Check& reputation_check();
@@ -49,12 +50,12 @@ std::span<const Check* const> all_checks()
     // The content check finishes the parse at end of message, so it comes
     // before the checks that read what the parse found.
     static const Check* const checks[] = {
-        &lists_check(),       &account_check(), &ratelimit_check(), &flood_check(),   &mailbomb_check(),
-        &reputation_check(),  &dnsbl_check(),   &rdns_check(),      &helo_check(),    &spf_check(),
-        &dkim_check(),        &gtube_check(),   &size_check(),      &content_check(), &date_check(),
-        &message_id_check(),  &from_check(),    &reply_to_check(),  &subject_check(), &body_structure_check(),
-        &attachments_check(), &links_check(),   &rules_check(),     &bayes_check(),   &dmarc_check(),
-        &uribl_check(),       &greylist_check()};
+        &lists_check(),       &account_check(),  &ratelimit_check(), &flood_check(),   &mailbomb_check(),
+        &reputation_check(),  &dnsbl_check(),    &rdns_check(),      &helo_check(),    &spf_check(),
+        &dkim_check(),        &gtube_check(),    &size_check(),      &content_check(), &date_check(),
+        &message_id_check(),  &from_check(),     &reply_to_check(),  &subject_check(), &body_structure_check(),
+        &attachments_check(), &links_check(),    &rules_check(),     &bayes_check(),   &dmarc_check(),
+        &uribl_check(),       &outbreak_check(), &greylist_check()};
     return checks;
 }
 

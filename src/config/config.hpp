@@ -115,6 +115,16 @@ struct Config {
     std::int64_t mailbomb_senders = 0;
     std::int64_t mailbomb_window_s = 0;
 
+    bool outbreak_enabled = false;
+    std::int64_t outbreak_window_s = 0;
+    std::int64_t outbreak_messages = 0;
+    std::int64_t outbreak_networks = 0;
+    std::int64_t outbreak_domains = 0;
+    std::int64_t outbreak_ttl_s = 0;
+    double outbreak_score = 0;
+    bool outbreak_near = false;
+    std::int64_t outbreak_delay_s = 0;
+
     bool flood_enabled = false;
     std::int64_t flood_ip_concurrency = 0;
     std::int64_t flood_net_concurrency = 0;
@@ -216,6 +226,7 @@ struct Config {
     std::string reply_spf_fail;
     std::string reply_dmarc_reject;
     std::string reply_mailbomb;
+    std::string reply_outbreak_delay;
     std::string reply_greylist;
     std::string reply_flood;
     std::string reply_too_many_rcpts;

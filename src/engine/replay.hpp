@@ -38,7 +38,7 @@ StoredMessage split_message(std::string_view raw);
 // and every category tagged, so that each Outcome carries the category
 // and the symbols in its headers. More settings may follow it, but not
 // its [lists], [ratelimit], [mailbomb], [account], [greylist], [flood],
-// [reputation], [bayes] or [action] tables.
+// [outbreak], [reputation], [bayes] or [action] tables.
 inline constexpr std::string_view kReplayConfig = R"([lists]
 enabled = false
 [ratelimit]
@@ -50,6 +50,8 @@ enabled = false
 [greylist]
 enabled = false
 [flood]
+enabled = false
+[outbreak]
 enabled = false
 [reputation]
 enabled = false

@@ -472,7 +472,8 @@ bool Session::final_checks(Category category)
         }
     if (spans.empty())
         return false;
-    const auto replies = d_rt->store->execute(batch);
+    // A check may decide from what it learned already, and ask nothing.
+    const auto replies = batch.empty() ? Result<std::vector<Reply>>(std::vector<Reply>()) : d_rt->store->execute(batch);
     if (!replies) { // the message is judged without them: a grey check must not hold up mail
         log::debug("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, replies.error().message);
         return false;

@@ -11,6 +11,7 @@
 #include "mime/urls.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,7 @@ struct Part {
     std::string filename;                    // UTF-8 (RFC 2231 / 2047 decoded), at most kMaxFilenameBytes
     std::string detected_type;               // from the first bytes (magic.hpp), "" when not known
     std::size_t decoded_bytes = 0;           // all of it, also past part_scan_bytes
+    std::uint64_t digest = 0;                // XXH3 of the decoded bytes looked at (parts other than text)
     std::size_t depth = 0;                   // 0 for the message body itself
     int alternative = -1;                    // index of its multipart/alternative, -1 when in none
     std::size_t text_chars = 0;              // visible text characters (text parts only)

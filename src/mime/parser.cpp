@@ -33,7 +33,10 @@
 #include "mime/zip.hpp"
 #include "util/text.hpp"
 
+#include <xxhash.h>
+
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -136,6 +139,10 @@ struct Frame {
     std::size_t start = 0;   // body offset where its content began
 };
 
+struct XxhFree {
+    void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
+};
+
 struct Leaf {
     std::size_t part = 0;
     Encoding encoding = Encoding::identity;
@@ -148,6 +155,7 @@ struct Leaf {
     QpDecoder qp;
     std::optional<ZipReader> zip;
     std::optional<HtmlToText> html;
+    std::unique_ptr<XXH3_state_t, XxhFree> digest; // parts other than text
 };
 
 } // namespace
@@ -514,7 +522,11 @@ void Parser::State::start_leaf(const std::string& cte)
         leaf.text = TextKind::plain;
     else if (p.content_type == "text/html")
         leaf.text = TextKind::html;
-    if (leaf.text != TextKind::none) {
+    if (leaf.text == TextKind::none) {
+        leaf.digest.reset(XXH3_createState());
+        if (leaf.digest)
+            XXH3_64bits_reset(leaf.digest.get());
+    } else {
         if (!conv.open(p.charset))
             content.defects.unknown_charset = true;
         if (leaf.text == TextKind::html)
@@ -574,6 +586,8 @@ void Parser::State::inspect(std::string_view bytes)
     }
     if (leaf.zip && !rest.empty())
         leaf.zip->feed(rest);
+    if (leaf.digest)
+        XXH3_64bits_update(leaf.digest.get(), bytes.data(), bytes.size());
     if (leaf.text != TextKind::none) {
         utf8.clear();
         conv.feed(bytes, utf8);
@@ -720,6 +734,8 @@ void Parser::State::end_leaf()
     }
     if (!leaf.detected && !leaf.head.empty())
         detect_now();
+    if (leaf.digest)
+        part().digest = XXH3_64bits_digest(leaf.digest.get());
     if (leaf.zip) {
         Part& p = part();
         const auto& m = leaf.zip->members();

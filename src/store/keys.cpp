@@ -134,6 +134,13 @@ std::string Keys::grey_known(const Cidr& net, std::string_view domain) const
 
 std::string Keys::account_seen() const { return d_prefix + "account:seen"; }
 
+std::string Keys::outbreak(std::string_view fp, std::string_view rest) const
+{
+    return tagged(fmt::format("ob:{}", fp), rest);
+}
+
+std::string Keys::outbreak_list() const { return d_prefix + "outbreak:list"; }
+
 std::string Keys::account_locked() const { return d_prefix + "account:locked"; }
 
 std::string Keys::dns(std::string_view question) const

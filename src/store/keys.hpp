@@ -30,6 +30,14 @@
 //   PREFIX {rcpt:RCPT}:probe                        HLL     scratch of mailbomb.lua, deleted at once
 //   PREFIX {grey:NET}:t:SENDER:RCPT                 string  first seen (s); greylist.retry_window_s
 //   PREFIX {grey:NET}:ok:DOMAIN                     string  retried correctly; greylist.remember_s
+//   PREFIX {ob:FP}:n:WINDOW                         string  copies of a fingerprint; 2 windows
+//   PREFIX {ob:FP}:net:WINDOW                       HLL     its client networks; 2 windows
+//   PREFIX {ob:FP}:from:WINDOW                      HLL     its envelope sender domains; 2 windows
+//   PREFIX {ob:FP}:first                            string  first seen (s); 2 windows
+//   PREFIX {ob:FP}:hit                              hash    an outbreak: kind, since, messages, networks,
+//                                                           domains; outbreak.ttl_s
+//   PREFIX {ob:FP}:clear                            string  cleared by hand; outbreak.ttl_s
+//   PREFIX outbreak:list                            zset    outbreak fingerprints -> since (s)
 //   PREFIX account:seen                             zset    login -> last message (s); trimmed to account.ttl_s
 //   PREFIX account:locked                           set     locked logins (admin state, no TTL)
 //   PREFIX dns:TYPE/NAME                            string  a DNS answer (dns::encode_answer); its TTL
@@ -42,7 +50,8 @@
 //   a DNS type's number, NAME the lowercased name asked (dns.fleet_cache).
 //   USER is an authenticated login as the MTA gave it, braces replaced by
 //   '_'; WINDOW the window's number (seconds since 1970 / account.window_s,
-//   or / mailbomb.window_s). RCPT is a lowercased recipient address.
+//   or / mailbomb.window_s, or / outbreak.window_s). FP a fingerprint
+//   (checks/fingerprint.hpp: "text:HEX", "urls:HEX", "near2:HEX"). RCPT is a lowercased recipient address.
 #pragma once
 
 #include "net/address.hpp"
@@ -93,6 +102,9 @@ class Keys {
     std::string grey_triplet(const Cidr& net, std::string_view sender, std::string_view rcpt) const;
     std::string grey_known(const Cidr& net, std::string_view domain) const;
     std::string account_locked() const;
+    // `fp` a fingerprint id, `rest` "n:WINDOW", "hit", ...
+    std::string outbreak(std::string_view fp, std::string_view rest) const;
+    std::string outbreak_list() const;
 
     // `question` is the resolver's "TYPE/NAME".
     std::string dns(std::string_view question) const;

@@ -17,6 +17,7 @@ extern const std::string_view mailbomb;
 extern const std::string_view greylist;
 extern const std::string_view conc_acquire;
 extern const std::string_view conc_renew;
+extern const std::string_view outbreak;
 } // namespace lua
 
 std::string_view script_source(Script s)
@@ -35,6 +36,7 @@ std::string_view script_source(Script s)
     case Script::greylist: return lua::greylist;
     case Script::conc_acquire: return lua::conc_acquire;
     case Script::conc_renew: return lua::conc_renew;
+    case Script::outbreak: return lua::outbreak;
     }
     return {};
 }
@@ -55,6 +57,7 @@ std::string_view script_name(Script s)
     case Script::greylist: return "greylist";
     case Script::conc_acquire: return "conc_acquire";
     case Script::conc_renew: return "conc_renew";
+    case Script::outbreak: return "outbreak";
     }
     return {};
 }

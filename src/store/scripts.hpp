@@ -22,9 +22,10 @@ enum class Script {
     mailbomb,
     greylist,
     conc_acquire,
-    conc_renew
+    conc_renew,
+    outbreak
 };
-inline constexpr int kScriptCount = 13;
+inline constexpr int kScriptCount = 14;
 
 std::string_view script_source(Script s);
 std::string_view script_name(Script s);

@@ -25,10 +25,8 @@ namespace {
 // settings `account`; every message is tagged so that its symbols show.
 std::shared_ptr<const Config> account_config(const std::string& account)
 {
-    return config("[rules]\nenabled = false\n[content]\nenabled = false\n[lists]\nenabled = false\n[ratelimit]\n"
-                  "enabled = false\n[reputation]\nenabled = false\n[greylist]\nenabled = false\n[action]\nclean = \"tag\"\nspam = \"tag\"\n"
-                  "confirmed_spam = \"tag\"\n" +
-                  redis_section("acct") + "[account]\n" + account);
+    return redis_config("acct", {"account"},
+                        "[action]\nclean = \"tag\"\nspam = \"tag\"\nconfirmed_spam = \"tag\"\n[account]\n" + account);
 }
 
 // 2026-12-07 00:00:00 UTC: a window starts there for any window length that divides a day.
@@ -75,13 +73,6 @@ Sent submit(const std::shared_ptr<const Runtime>& rt, const Submission& m)
     s.close();
     rt->store->flush_writes();
     return out;
-}
-
-Reply redis(const Runtime& rt, std::vector<std::string> command)
-{
-    Batch b;
-    b.add(std::move(command));
-    return run(*rt.store, b).at(0);
 }
 
 } // namespace

@@ -33,7 +33,7 @@ constexpr std::int64_t kSeenTtl = 86400;
 
 // A configuration on the test Redis with a prefix of its own ("bayesN:",
 // apart from redis_test.cpp's "tN:"), so that tests do not see each other's keys.
-std::shared_ptr<const Config> redis_config(const std::string& extra = "")
+std::shared_ptr<const Config> bayes_config(const std::string& extra = "")
 {
     return config("[rules]\nenabled = false\n" + redis_section("bayes") + extra);
 }
@@ -131,7 +131,7 @@ void check_counts(const Statistics& st, std::size_t i, std::uint32_t spam, std::
 
 TEST_CASE("bayes learn: messages and tokens are counted per class, with the day they were learned")
 {
-    Bayes b(redis_config());
+    Bayes b(bayes_config());
     const auto all = tokens_of({"cheap", "pills", "meeting", "never-learned"});
     const auto before = b.read(all);
     CHECK(before.spam == 0);
@@ -171,7 +171,7 @@ TEST_CASE("bayes learn: a bucket sent more tokens than Lua's stack holds learns,
 {
     // One bucket, so that all of a message's 20,000 tokens go to one script
     // call's one HMGET and HSET: past unpack()'s limit of about 8,000.
-    Bayes b(redis_config("[bayes]\nbuckets = 1\nmessage_tokens = 100000\n"));
+    Bayes b(bayes_config("[bayes]\nbuckets = 1\nmessage_tokens = 100000\n"));
     std::vector<Token> many;
     for (Token t = 1; t <= 20000; ++t)
         many.push_back(t * 0x9E3779B97F4A7C15ULL);
@@ -190,7 +190,7 @@ TEST_CASE("bayes learn: a bucket sent more tokens than Lua's stack holds learns,
 
 TEST_CASE("bayes learn: the same message learned twice as the same class counts once")
 {
-    Bayes b(redis_config());
+    Bayes b(bayes_config());
     const auto t = tokens_of({"alpha", "beta"});
     CHECK(b.learn(t, "dup", LearnClass::spam).changed);
     const auto again = b.learn(t, "dup", LearnClass::spam);
@@ -205,7 +205,7 @@ TEST_CASE("bayes learn: the same message learned twice as the same class counts 
 
 TEST_CASE("bayes learn: relearning as the other class moves the message; forgetting takes it back")
 {
-    Bayes b(redis_config());
+    Bayes b(bayes_config());
     const auto t = tokens_of({"gamma", "delta"});
     const auto other = tokens_of({"gamma"});
     b.learn(t, "m", LearnClass::spam);
@@ -248,7 +248,7 @@ TEST_CASE("bayes learn: relearning as the other class moves the message; forgett
 
 TEST_CASE("bayes expire: rare tokens learned at least `days` ago go; frequent or recent ones stay")
 {
-    Bayes b(redis_config());
+    Bayes b(bayes_config());
     // Day 200, days 60, max_count 2: deleted when spam + ham <= 2 and last learned on day 140 or before.
     b.learn(tokens_of({"old-rare", "old-frequent", "refreshed"}), "m1", LearnClass::spam, 100);
     b.learn(tokens_of({"old-frequent"}), "m2", LearnClass::spam, 100);
@@ -281,7 +281,7 @@ TEST_CASE("bayes expire: rare tokens learned at least `days` ago go; frequent or
 
 TEST_CASE("bayes shards: tokens spread over shards, each under its own hash tag, and read back whole")
 {
-    Bayes b(redis_config("[bayes]\nbuckets = 64\nshards = 4\n"));
+    Bayes b(bayes_config("[bayes]\nbuckets = 64\nshards = 4\n"));
     REQUIRE(b.layout.shards == 4);
     std::vector<Token> t;
     for (int i = 0; i < 40; ++i)
@@ -332,7 +332,7 @@ TEST_CASE("bayes shards: tokens spread over shards, each under its own hash tag,
 
 TEST_CASE("bayes scope: a recipient domain keeps statistics of its own, apart from the global ones")
 {
-    const auto cfg = redis_config();
+    const auto cfg = bayes_config();
     Bayes global(cfg), domain(cfg, "Example.ORG");
     CHECK(domain.layout.scope == "example.org");
     const auto t = tokens_of({"invoice", "payment"});
@@ -354,7 +354,7 @@ TEST_CASE("bayes scope: a recipient domain keeps statistics of its own, apart fr
 
 TEST_CASE("bayes add_message_learn: the global statistics, the scope's, and an expiry sweep, in one batch")
 {
-    const auto cfg = redis_config("[bayes]\nexpire_buckets = 3\n");
+    const auto cfg = bayes_config("[bayes]\nexpire_buckets = 3\n");
     Bayes global(cfg), domain(cfg, "example.net");
     const HeaderFields h = {{"Message-ID", "<learn-1@example.net>"}, {"Subject", "quarterly report"}};
     const auto t = message_tokens(h, nullptr, {});
@@ -398,7 +398,7 @@ namespace {
 // The Bayes check through a Session, content parsed, every category tagged.
 std::shared_ptr<const Config> check_config(const std::string& extra = "")
 {
-    return redis_config("[lists]\nenabled = false\n[ratelimit]\nenabled = false\n[reputation]\nenabled = false\n"
+    return bayes_config("[lists]\nenabled = false\n[ratelimit]\nenabled = false\n[reputation]\nenabled = false\n"
                         "[action]\nclean = \"tag\"\nspam = \"tag\"\nconfirmed_spam = \"tag\"\n"
                         "[bayes]\nenabled = true\nmin_spam = 3\nmin_ham = 3\nstrength = 1.0\nmax_tokens = 150\n"
                         "spam_threshold = 0.9\nspam_full = 1.0\nham_threshold = 0.1\n" +

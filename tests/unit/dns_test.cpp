@@ -5,6 +5,7 @@
 #include "dns/resolver.hpp"
 #include "engine/session.hpp"
 #include "helpers.hpp"
+#include "redis_helpers.hpp"
 #include "store/dns_cache.hpp"
 
 #include <doctest/doctest.h>
@@ -221,22 +222,6 @@ TEST_CASE("dns: the cache keeps at most dns.cache_entries names")
 
 namespace {
 
-std::string redis_port()
-{
-    const char* p = std::getenv("REDIS_PORT");
-    if (p == nullptr)
-        FAIL("REDIS_PORT is not set; run these tests through tests/integration/dns-tests.sh");
-    return p;
-}
-
-// Redis settings under a prefix of their own, so that tests do not share answers.
-std::string redis_settings(const std::string& port = redis_port())
-{
-    static int n = 0;
-    return "[redis]\nservers = [\"127.0.0.1:" + port + "\"]\ntimeout_ms = 3000\nprefix = \"dns" + std::to_string(++n) +
-           ":\"\n";
-}
-
 // One node: its store and a resolver that shares answers through it.
 struct Node {
     std::shared_ptr<Store> store;
@@ -250,20 +235,11 @@ struct Node {
     }
 };
 
-Reply redis(Store& store, std::vector<std::string> command)
-{
-    Batch b;
-    b.add(std::move(command));
-    auto r = store.execute(b);
-    REQUIRE(r);
-    return r->at(0);
-}
-
 } // namespace
 
 TEST_CASE("dns.fleet_cache: what one node asked a server, another reads from Redis; failures stay each node's own")
 {
-    auto cfg = config(dns_settings("fleet_cache = true\n") + redis_settings());
+    auto cfg = config(dns_settings("fleet_cache = true\n") + redis_section("dns"));
     Node a(cfg), b(cfg);
     const int two = queries_for("two.test", "A"), nx = queries_for("fleet-nx.test", "A"),
               sf = queries_for("servfail.test", "TXT");
@@ -302,7 +278,7 @@ TEST_CASE("dns.fleet_cache: what one node asked a server, another reads from Red
 
 TEST_CASE("dns.fleet_cache: a value that is not an answer, or a Redis that is down, only costs the query to DNS")
 {
-    auto cfg = config(dns_settings("fleet_cache = true\n") + redis_settings());
+    auto cfg = config(dns_settings("fleet_cache = true\n") + redis_section("dns"));
     Node node(cfg);
     const std::string key = cfg->redis_prefix + "dns:1/a.test";
     const auto in_100s = std::to_string(
@@ -341,7 +317,7 @@ TEST_CASE("dns.fleet_cache: a value that is not an answer, or a Redis that is do
     node.store->flush_writes();
     CHECK(redis(*node.store, {"GET", key}).str.ends_with(" 0 1 1 9:192.0.2.1")); // the DNS answer replaced it
 
-    auto down = config(dns_settings("fleet_cache = true\n") + redis_settings("1"));
+    auto down = config(dns_settings("fleet_cache = true\n") + redis_section("dns", "", "1"));
     Node alone(down);
     const int before = queries_for("two.test", "A");
     const auto start = Clock::now();
@@ -402,7 +378,7 @@ TEST_CASE("dns.fleet_cache: a client listed on a block list, seen by one node, i
 {
     const std::string settings =
         kOnlyDns + "[spf]\nenabled = false\n[zombie]\nenabled = false\n[dnsbl]\nzones = [\"bl.test*3\"]\n" +
-        dns_settings("fleet_cache = true\n") + redis_settings();
+        dns_settings("fleet_cache = true\n") + redis_section("dns");
     const int before = queries_for("10.2.0.192.bl.test", "A");
     for (int node = 0; node < 2; ++node) {
         CAPTURE(node);

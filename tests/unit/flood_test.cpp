@@ -17,10 +17,7 @@ namespace {
 // Only the flood check of those that use Redis; the clients are strangers.
 std::shared_ptr<const Config> flood_config(const std::string& settings)
 {
-    return config("[rules]\nenabled = false\n[content]\nenabled = false\n[lists]\nenabled = false\n[ratelimit]\n"
-                  "enabled = false\n[reputation]\nenabled = false\n[account]\nenabled = false\n[mailbomb]\n"
-                  "enabled = false\n[greylist]\nenabled = false\n[network]\ninternal = []\n" +
-                  redis_section("flood") + "[flood]\n" + settings);
+    return redis_config("flood", {"flood"}, "[network]\ninternal = []\n[flood]\n" + settings);
 }
 
 // A connection from `ip` that has been answered MAIL FROM, the connect
@@ -36,13 +33,6 @@ struct Open {
         mail = s.mail("<a@sender.example>", "", "");
     }
 };
-
-Reply redis(const Runtime& rt, std::vector<std::string> command)
-{
-    Batch b;
-    b.add(std::move(command));
-    return run(*rt.store, b).at(0);
-}
 
 } // namespace
 

@@ -15,10 +15,8 @@ namespace {
 // empty so that the test clients are strangers; tagged so symbols show.
 std::shared_ptr<const Config> grey_config(const std::string& settings)
 {
-    return config("[rules]\nenabled = false\n[content]\nenabled = false\n[lists]\nenabled = false\n[ratelimit]\n"
-                  "enabled = false\n[reputation]\nenabled = false\n[account]\nenabled = false\n[mailbomb]\n"
-                  "enabled = false\n[network]\ninternal = []\n[action]\nclean = \"tag\"\n" +
-                  redis_section("grey") + "[greylist]\n" + settings);
+    return redis_config("grey", {"greylist"},
+                        "[network]\ninternal = []\n[action]\nclean = \"tag\"\n[greylist]\n" + settings);
 }
 
 const Clock::time_point kNoon = Clock::time_point(std::chrono::seconds(1796644800)); // 2026-12-07 12:00 UTC

@@ -39,6 +39,8 @@ enabled = false
 enabled = false
 [flood]
 enabled = false
+[outbreak]
+enabled = false
 )";
 inline const std::string kNoRedisChecks = std::string(kNoRedisChecksContent) + "[content]\nenabled = false\n";
 

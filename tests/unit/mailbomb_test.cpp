@@ -13,9 +13,7 @@ namespace {
 // Of the checks that use Redis only the mailbomb check runs, with `settings`.
 std::shared_ptr<const Config> mailbomb_config(const std::string& settings)
 {
-    return config("[rules]\nenabled = false\n[content]\nenabled = false\n[lists]\nenabled = false\n[ratelimit]\n"
-                  "enabled = false\n[reputation]\nenabled = false\n[greylist]\nenabled = false\n[account]\nenabled = false\n" +
-                  redis_section("bomb") + "[mailbomb]\n" + settings);
+    return redis_config("bomb", {"mailbomb"}, "[mailbomb]\n" + settings);
 }
 
 struct Sent {

@@ -16,7 +16,7 @@ using namespace rampart::test;
 namespace {
 
 // A configuration on the test Redis with a prefix of its own, so tests do not see each other's keys.
-std::shared_ptr<const Config> redis_config(const std::string& extra = "", const std::string& redis_extra = "")
+std::shared_ptr<const Config> base_config(const std::string& extra = "", const std::string& redis_extra = "")
 {
     // The content checks are off: these messages are not written to pass them.
     return config("[content]\nenabled = false\n[rules]\nenabled = false\n" + redis_section("t", redis_extra) + extra);
@@ -85,7 +85,7 @@ bool answers_call(const rampart::Result<std::vector<Reply>>& r, int t, int i)
 
 TEST_CASE("GCRA allows the burst, then tempfails with a retry time; each reply says how long a counter stays full")
 {
-    auto cfg = redis_config();
+    auto cfg = base_config();
     Store store(*cfg);
     for (int i = 1; i <= 6; ++i) {
         Batch b;
@@ -111,7 +111,7 @@ TEST_CASE("GCRA allows the burst, then tempfails with a retry time; each reply s
 
 TEST_CASE("a script cache flushed under us is reloaded (NOSCRIPT)")
 {
-    auto cfg = redis_config();
+    auto cfg = base_config();
     Store store(*cfg);
     Batch g;
     g.eval(Script::gcra, {"t:noscript:{x}"}, {"1000000", "100"});
@@ -126,7 +126,7 @@ TEST_CASE("a script cache flushed under us is reloaded (NOSCRIPT)")
 
 TEST_CASE("block-listed client IP is rejected at connect, before any message")
 {
-    auto rt = runtime(redis_config());
+    auto rt = runtime(base_config());
     list_add(*rt, ListKind::ip, true, "192.0.2.0/24");
     Message m;
     auto r = send(rt, m);
@@ -139,7 +139,7 @@ TEST_CASE("block-listed client IP is rejected at connect, before any message")
 
 TEST_CASE("block-listed sender is rejected at MAIL FROM; domains cover subdomains")
 {
-    auto rt = runtime(redis_config());
+    auto rt = runtime(base_config());
     list_add(*rt, ListKind::from, true, "spam.example");
     Message m;
     m.sender = "<X@Mail.Spam.Example>";
@@ -152,7 +152,7 @@ TEST_CASE("block-listed sender is rejected at MAIL FROM; domains cover subdomain
 
 TEST_CASE("block-listed recipient is refused alone; the others still get the message")
 {
-    auto rt = runtime(redis_config());
+    auto rt = runtime(base_config());
     list_add(*rt, ListKind::rcpt, true, "nobody@example.org");
     Message m;
     m.rcpts = {"<nobody@example.org>", "<b@example.org>"};
@@ -165,7 +165,7 @@ TEST_CASE("block-listed recipient is refused alone; the others still get the mes
 
 TEST_CASE("allow-listed client IP settles the message as clean, even GTUBE")
 {
-    auto rt = runtime(redis_config());
+    auto rt = runtime(base_config());
     list_add(*rt, ListKind::ip, false, "192.0.2.10");
     Message m;
     m.body = kGtube;
@@ -178,7 +178,7 @@ TEST_CASE("allow-listed client IP settles the message as clean, even GTUBE")
 
 TEST_CASE("a burst of messages from one IP over ratelimit.ip_messages gets 451 4.7.1 at MAIL")
 {
-    auto rt = runtime(redis_config("[ratelimit]\nip_messages = \"3/1m\"\nip_messages_burst = 3\n"));
+    auto rt = runtime(base_config("[ratelimit]\nip_messages = \"3/1m\"\nip_messages_burst = 3\n"));
     Message m;
     for (int i = 1; i <= 5; ++i) {
         CAPTURE(i);
@@ -198,7 +198,7 @@ TEST_CASE("a burst of messages from one IP over ratelimit.ip_messages gets 451 4
 
 TEST_CASE("per-sender limit follows the sender across client IPs; the null sender is not limited")
 {
-    auto rt = runtime(redis_config("[ratelimit]\nsender_messages = \"2/1h\"\nsender_messages_burst = 2\n"));
+    auto rt = runtime(base_config("[ratelimit]\nsender_messages = \"2/1h\"\nsender_messages_burst = 2\n"));
     Message m;
     m.sender = "<bot@example.net>";
     for (int i = 1; i <= 3; ++i) {
@@ -212,7 +212,7 @@ TEST_CASE("per-sender limit follows the sender across client IPs; the null sende
 
 TEST_CASE("connections over ratelimit.ip_connections are tempfailed at MAIL")
 {
-    auto rt = runtime(redis_config("[ratelimit]\nip_connections = \"2/1m\"\nip_connections_burst = 2\n"));
+    auto rt = runtime(base_config("[ratelimit]\nip_connections = \"2/1m\"\nip_connections_burst = 2\n"));
     Message m;
     CHECK(send(rt, m).mail.kind == Answer::Kind::proceed);
     CHECK(send(rt, m).mail.kind == Answer::Kind::proceed);
@@ -224,7 +224,7 @@ TEST_CASE("connections over ratelimit.ip_connections are tempfailed at MAIL")
 TEST_CASE("reputation: an IP whose verdicts were spam scores as spam at connect")
 {
     auto rt = runtime(
-        redis_config("[reputation]\nmin_messages = 5\nip_weight = 4.0\nnet_weight = 2.0\n[action]\nclean = \"tag\"\n"));
+        base_config("[reputation]\nmin_messages = 5\nip_weight = 4.0\nnet_weight = 2.0\n[action]\nclean = \"tag\"\n"));
     const auto ip = IpAddress::parse("192.0.2.10");
     const auto net = network_of(*ip, 24, 64);
     Message test_message;
@@ -253,7 +253,7 @@ TEST_CASE("reputation: an IP whose verdicts were spam scores as spam at connect"
 
 TEST_CASE("reputation: a clean history scores below zero")
 {
-    auto rt = runtime(redis_config("[reputation]\nmin_messages = 3\n"));
+    auto rt = runtime(base_config("[reputation]\nmin_messages = 3\n"));
     Message m;
     m.ip = "203.0.113.9";
     for (int i = 0; i < 3; ++i) {
@@ -266,7 +266,7 @@ TEST_CASE("reputation: a clean history scores below zero")
 
 TEST_CASE("the MTA waits for no Redis round trip before end of message; the record goes behind")
 {
-    auto rt = runtime(redis_config("", "timeout_ms = 5000\n"));
+    auto rt = runtime(base_config("", "timeout_ms = 5000\n"));
     send(rt, Message{}); // connected, scripts loaded
     rt->store->flush_writes();
     const auto before = rt->store->counters().round_trips;
@@ -299,7 +299,7 @@ TEST_CASE("the MTA waits for no Redis round trip before end of message; the reco
 
 TEST_CASE("a counter filled by another node: Redis refuses the charge, and the node learns it")
 {
-    auto cfg = redis_config("[ratelimit]\nsender_messages = \"2/1h\"\nsender_messages_burst = 2\n");
+    auto cfg = base_config("[ratelimit]\nsender_messages = \"2/1h\"\nsender_messages_burst = 2\n");
     auto node_a = runtime(cfg), node_b = runtime(cfg); // two nodes, one Redis
     Message m;
     m.sender = "<bot@example.net>";
@@ -320,7 +320,7 @@ TEST_CASE("a counter filled by another node: Redis refuses the charge, and the n
 
 TEST_CASE("a connection is counted when it connects, even one that never sends MAIL FROM")
 {
-    auto rt = runtime(redis_config("[ratelimit]\nip_connections = \"2/1h\"\nip_connections_burst = 2\n"));
+    auto rt = runtime(base_config("[ratelimit]\nip_connections = \"2/1h\"\nip_connections_burst = 2\n"));
     for (int i = 0; i < 2; ++i) {
         Session s(rt);
         s.connect(IpAddress::parse("192.0.2.10"), "x");
@@ -347,7 +347,7 @@ TEST_CASE("the breaker opens when Redis dies and closes when it answers again")
     CHECK(dead->store->breaker_open());
     CHECK(send(dead, m).mail.kind == Answer::Kind::tempfail);
 
-    auto cfg = redis_config("", "breaker_failures = 1\nbreaker_cooldown_ms = 50\n");
+    auto cfg = base_config("", "breaker_failures = 1\nbreaker_cooldown_ms = 50\n");
     Store store(*cfg);
     Batch ping;
     ping.add({"PING"});
@@ -357,20 +357,20 @@ TEST_CASE("the breaker opens when Redis dies and closes when it answers again")
 
 TEST_CASE("a reload keeps the lists in memory even when the new Redis is unreachable")
 {
-    auto cfg = redis_config();
+    auto cfg = base_config();
     auto rt = Runtime::make(cfg);
     list_add(*rt, ListKind::ip, true, "192.0.2.0/24");
     auto moved = config("[redis]\nservers = [\"127.0.0.1:1\"]\nprefix = \"" + cfg->redis_prefix + "\"\n");
     auto next = Runtime::make(moved, rt.get());
     CHECK(next->store != rt->store);
     CHECK(next->lists->ip(*IpAddress::parse("192.0.2.99")).block);
-    auto same = Runtime::make(redis_config(), next.get()); // another prefix: other lists
+    auto same = Runtime::make(base_config(), next.get()); // another prefix: other lists
     CHECK_FALSE(same->lists->ip(*IpAddress::parse("192.0.2.99")).block);
 }
 
 TEST_CASE("Redis down under on_failure=tempfail: a block-listed sender still gets its 550, the others 451")
 {
-    auto cfg = redis_config();
+    auto cfg = base_config();
     auto rt = Runtime::make(cfg);
     list_add(*rt, ListKind::from, true, "spammer@example.net");
     auto down = Runtime::make(config("[redis]\nservers = [\"127.0.0.1:1\"]\nprefix = \"" + cfg->redis_prefix + "\"\n"),
@@ -391,7 +391,7 @@ TEST_CASE("Redis down under on_failure=tempfail: a block-listed sender still get
 TEST_CASE("a phase asks for a reply only while its block list has entries")
 {
     // Mail bombs and floods may answer any RCPT TO.
-    auto rt = runtime(redis_config("[mailbomb]\nenabled = false\n[flood]\nenabled = false\n"));
+    auto rt = runtime(base_config("[mailbomb]\nenabled = false\n[flood]\nenabled = false\n"));
     REQUIRE(rt->lists->refresh());
     CHECK_FALSE(step_needs(*rt).reply_connect);
     CHECK_FALSE(step_needs(*rt).reply_helo);
@@ -408,7 +408,7 @@ TEST_CASE("a phase asks for a reply only while its block list has entries")
 
 TEST_CASE("a block found at a step without a reply is given at the next step, at the latest at end of message")
 {
-    auto rt = runtime(redis_config());
+    auto rt = runtime(base_config());
     list_add(*rt, ListKind::helo, true, "bad.example");
     Session s(rt);
     CHECK(s.connect(IpAddress::parse("192.0.2.10"), "x").kind == Answer::Kind::proceed);
@@ -424,7 +424,7 @@ TEST_CASE("a block found at a step without a reply is given at the next step, at
 
 TEST_CASE("concurrent callers share round trips and each gets its own replies")
 {
-    auto cfg = redis_config();
+    auto cfg = base_config();
     Store store(*cfg);
     constexpr int kThreads = 16, kCalls = 200;
     const auto before = store.counters().round_trips;
@@ -448,7 +448,7 @@ TEST_CASE("concurrent callers share round trips and each gets its own replies")
 
 TEST_CASE("batches submitted from many threads at once each get their own replies, in order")
 {
-    auto cfg = redis_config();
+    auto cfg = base_config();
     Store store(*cfg);
     constexpr int kThreads = 16, kCalls = 200;
     std::atomic<int> wrong{0};
@@ -470,7 +470,7 @@ TEST_CASE("batches submitted from many threads at once each get their own replie
 
 TEST_CASE("a batch submitted to a Redis that does not answer fails after redis.timeout_ms, and so does the next")
 {
-    auto cfg = redis_config("", "timeout_ms = 200\nbreaker_failures = 100\n");
+    auto cfg = base_config("", "timeout_ms = 200\nbreaker_failures = 100\n");
     Store store(*cfg);
     Batch ping;
     ping.add({"PING"});
@@ -489,7 +489,7 @@ TEST_CASE("a batch submitted to a Redis that does not answer fails after redis.t
 
 TEST_CASE("an allow-listed sender spends no rate counter")
 {
-    auto rt = runtime(redis_config("[ratelimit]\nsender_messages = \"1/1h\"\nsender_messages_burst = 1\n"));
+    auto rt = runtime(base_config("[ratelimit]\nsender_messages = \"1/1h\"\nsender_messages_burst = 1\n"));
     list_add(*rt, ListKind::from, false, "vip@example.net");
     Message m;
     m.sender = "<vip@example.net>";
@@ -499,7 +499,7 @@ TEST_CASE("an allow-listed sender spends no rate counter")
 
 TEST_CASE("a connection over its limit: every MAIL is refused, a blocked sender still with 550")
 {
-    auto rt = runtime(redis_config("[ratelimit]\nip_connections = \"1/1h\"\nip_connections_burst = 1\n"));
+    auto rt = runtime(base_config("[ratelimit]\nip_connections = \"1/1h\"\nip_connections_burst = 1\n"));
     list_add(*rt, ListKind::from, true, "spammer@example.net");
     send(rt, Message{});
     Session s(rt);
@@ -511,8 +511,8 @@ TEST_CASE("a connection over its limit: every MAIL is refused, a blocked sender 
 
 TEST_CASE("a connection whose first MAIL a message counter refused is still counted")
 {
-    auto rt = runtime(redis_config("[ratelimit]\nip_messages = \"1/1h\"\nip_messages_burst = 1\n"
-                                   "ip_connections = \"10/1h\"\nip_connections_burst = 10\n"));
+    auto rt = runtime(base_config("[ratelimit]\nip_messages = \"1/1h\"\nip_messages_burst = 1\n"
+                                  "ip_connections = \"10/1h\"\nip_connections_burst = 10\n"));
     send(rt, Message{}); // connection 1, message 1: the message counter is now full
     {
         Session s(rt); // connection 2: counted; its message refused by the message counter
