@@ -86,7 +86,7 @@ TEST_CASE("batv: a tag is valid from the day it is made until valid_days later, 
         {20995, 21001, 7, batv::Status::valid},
         {20995, 21002, 7, batv::Status::valid},
         {20995, 21003, 7, batv::Status::expired},
-        {20995, 21999, 7, batv::Status::expired},
+        {20995, 21500, 7, batv::Status::expired},
         {kToday, kToday + 993, 7, batv::Status::expired},
         // DDD repeats every 1000 days: only a new key ends a tag for good.
         {kToday, kToday + 1000, 7, batv::Status::valid},
@@ -99,7 +99,8 @@ TEST_CASE("batv: a tag is valid from the day it is made until valid_days later, 
         const auto tagged = batv::sign(one_key(), "bob@example.org", c.signed_on, c.valid_days);
         REQUIRE(tagged);
         const auto got = batv::verify(one_key(), *tagged, c.checked_on, c.valid_days).status;
-        CHECK_MESSAGE(got == c.want, "got ", batv::to_string(got), ", want ", batv::to_string(c.want));
+        CHECK_MESSAGE(got == c.want, "got ", std::string(batv::to_string(got)), ", want ",
+                      std::string(batv::to_string(c.want)));
     }
 }
 
@@ -151,20 +152,27 @@ TEST_CASE("batv: hostile recipients are untagged or malformed, never valid")
         {"prvs=5007e8d513", batv::Status::malformed},
         {std::string("prvs=5007e8d513=a\0@example.org", 30), batv::Status::bad_signature},
         {"prvs=5007e8d513=" + std::string(300, 'a') + "@example.org", batv::Status::malformed}, // too long
-        {good.substr(0, 10) + "000000" + good.substr(16), batv::Status::bad_signature},
+        {good.substr(0, 9) + "000000" + good.substr(15), batv::Status::bad_signature},
     };
     for (const auto& c : cases) {
         CAPTURE(c.address);
         const auto got = batv::verify(one_key(), c.address, kToday, 7).status;
-        CHECK_MESSAGE(got == c.want, "got ", batv::to_string(got), ", want ", batv::to_string(c.want));
+        CHECK_MESSAGE(got == c.want, "got ", std::string(batv::to_string(got)), ", want ",
+                      std::string(batv::to_string(c.want)));
     }
 }
 
 TEST_CASE("batv: what cannot carry a tag is not tagged")
 {
-    for (const std::string a :
-         {"", "nobody", "@example.org", "a@", "\"a b\"@example.org", "prvs=5007e8d513=a@b.example",
-          "PRVS=x@example.org", std::string(250, 'a') + "@example.org"}) {
+    const std::vector<std::string> addresses = {"",
+                                                "nobody",
+                                                "@example.org",
+                                                "a@",
+                                                "\"a b\"@example.org",
+                                                "prvs=5007e8d513=a@b.example",
+                                                "PRVS=x@example.org",
+                                                std::string(250, 'a') + "@example.org"};
+    for (const auto& a : addresses) {
         CAPTURE(a);
         CHECK_FALSE(batv::sign(one_key(), a, kToday, 7));
     }
