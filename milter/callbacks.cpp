@@ -20,6 +20,7 @@
 #include "engine/session.hpp"
 #include "milter/glue.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 #include <libmilter/mfapi.h>
 
@@ -44,6 +45,12 @@ struct Connection {
     unsigned long protocol = 0; // the SMFIP_* flags granted at negotiation
     bool failed = false;        // an internal error: tempfail the message
 };
+
+// What rampart may ask of the MTA at end of message: header edits,
+// quarantine, and the envelope edits of BATV (a tagged sender, a
+// recipient's tag stripped).
+constexpr unsigned long kActions =
+    SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_ADDRCPT | SMFIF_DELRCPT;
 
 Connection* conn_of(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
 
@@ -118,7 +125,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     if (c == nullptr)
         return SMFIS_REJECT;
     const StepNeeds needs = step_needs(c->session.runtime());
-    *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+    *pf0 = f0 & kActions;
     unsigned long want = SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NOUNKNOWN | SMFIP_NODATA;
     if (!needs.reply_connect)
         want |= SMFIP_NR_CONN;
@@ -247,6 +254,30 @@ bool apply_edit(SMFICTX* ctx, const HeaderEdit& e)
     return false;
 }
 
+// The envelope edits of an accepted message; false, logged, when the MTA
+// refuses one (it did not grant the action at negotiation): the message is
+// then tempfailed rather than delivered half edited.
+bool apply_envelope(SMFICTX* ctx, const Outcome& out, std::string_view qid)
+{
+    const auto refused = [&](const char* what, const std::string& addr) {
+        log::error("{}: the MTA refused to {} <{}>; tempfailing", qid, what, printable(addr));
+        return false;
+    };
+    if (!out.new_sender.empty()) {
+        std::string from = "<" + out.new_sender + ">";
+        if (smfi_chgfrom(ctx, from.data(), nullptr) != MI_SUCCESS)
+            return refused("change the envelope sender to", out.new_sender);
+    }
+    for (const auto& c : out.recipient_changes) {
+        std::string from = "<" + c.from + ">", to = "<" + c.to + ">";
+        if (smfi_delrcpt(ctx, from.data()) != MI_SUCCESS)
+            return refused("remove the recipient", c.from);
+        if (smfi_addrcpt(ctx, to.data()) != MI_SUCCESS)
+            return refused("add the recipient", c.to);
+    }
+    return true;
+}
+
 sfsistat on_eom(SMFICTX* ctx)
 {
     Connection* c = ensure_conn(ctx);
@@ -273,6 +304,8 @@ sfsistat on_eom(SMFICTX* ctx)
             log::error("{}: the MTA refused to quarantine; tempfailing", std::string(qid));
             return SMFIS_TEMPFAIL;
         }
+        if (!apply_envelope(ctx, out, qid))
+            return SMFIS_TEMPFAIL;
         if (out.answer.kind == Answer::Kind::accept)
             return SMFIS_CONTINUE;
         return reply(ctx, c, out.answer, 0);
@@ -333,7 +366,7 @@ bool register_filter()
     smfiDesc desc{};
     desc.xxfi_name = name;
     desc.xxfi_version = SMFI_VERSION;
-    desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+    desc.xxfi_flags = kActions;
     desc.xxfi_connect = on_connect;
     desc.xxfi_helo = on_helo;
     desc.xxfi_envfrom = on_envfrom;

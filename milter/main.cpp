@@ -257,11 +257,13 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "%s\n", e.to_string().c_str());
     if (!rules.errors.empty())
         return 1;
-    // So are the DKIM signing keys: a key file that cannot be read is found
-    // by --check-config, not by the first signed message.
+    // So are the DKIM signing keys and the BATV key file: a key file that
+    // cannot be read is found by --check-config, not by the first signed message.
     try {
         if (cfg->dkim_enabled)
             load_dkim_keys(*cfg);
+        if (cfg->batv_enabled)
+            load_batv_keys(*cfg);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s: %s\n", opt.config.c_str(), e.what());
         return 1;

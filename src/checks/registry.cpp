@@ -1,8 +1,10 @@
 // NAME
 //   registry.cpp - the list of checks, in the order they run within a phase
 // DESCRIPTION
-//   Lists come first: an allow or block entry settles the message before
-//   any counter is spent on it; then a locked account, before the rate
+//   BATV comes first: it spends nothing, and a recipient whose tag it
+//   strips is seen plain by the lists and counters after it. Then the
+//   lists: an allow or block entry settles the message before any counter
+//   is spent on it; then a locked account, before the rate
 //   counters are charged for its mail. The content check comes before the
 //   heuristics and rules that read what its parse found.
 #include "checks/check.hpp"
@@ -12,6 +14,7 @@
 
 namespace rampart {
 
+const Check& batv_check();
 const Check& lists_check();
 const Check& account_check();
 const Check& mailbomb_check();
@@ -50,12 +53,14 @@ std::span<const Check* const> all_checks()
     // The content check finishes the parse at end of message, so it comes
     // before the checks that read what the parse found.
     static const Check* const checks[] = {
-        &lists_check(),       &account_check(),  &ratelimit_check(), &flood_check(),   &mailbomb_check(),
-        &reputation_check(),  &dnsbl_check(),    &rdns_check(),      &helo_check(),    &spf_check(),
-        &dkim_check(),        &gtube_check(),    &size_check(),      &content_check(), &date_check(),
-        &message_id_check(),  &from_check(),     &reply_to_check(),  &subject_check(), &body_structure_check(),
-        &attachments_check(), &links_check(),    &rules_check(),     &bayes_check(),   &dmarc_check(),
-        &uribl_check(),       &outbreak_check(), &greylist_check()};
+        &batv_check(),           &lists_check(),       &account_check(),    &ratelimit_check(),
+        &flood_check(),          &mailbomb_check(),    &reputation_check(), &dnsbl_check(),
+        &rdns_check(),           &helo_check(),        &spf_check(),        &dkim_check(),
+        &gtube_check(),          &size_check(),        &content_check(),    &date_check(),
+        &message_id_check(),     &from_check(),        &reply_to_check(),   &subject_check(),
+        &body_structure_check(), &attachments_check(), &links_check(),      &rules_check(),
+        &bayes_check(),          &dmarc_check(),       &uribl_check(),      &outbreak_check(),
+        &greylist_check()};
     return checks;
 }
 

@@ -221,6 +221,22 @@ void derive(Config& cfg)
     cfg.d_actions[static_cast<int>(Category::confirmed_virus)] = action_named(cfg.action_confirmed_virus);
 }
 
+// What the settings of [batv] need of each other; the key file itself is
+// read with the services (Runtime), at start, reload and --check-config.
+void check_batv(Loader& ld, const Config& cfg)
+{
+    const auto fail = [&](std::string message) { ld.errors.push_back({ld.file, 0, std::move(message)}); };
+    for (const auto& d : cfg.batv_enforce)
+        if (d != "*" && std::find(cfg.batv_domains.begin(), cfg.batv_domains.end(), d) == cfg.batv_domains.end())
+            fail(fmt::format("batv.enforce: \"{}\" is not in batv.domains", d));
+    if (!cfg.batv_enabled)
+        return;
+    if (cfg.batv_key_file.empty())
+        fail("batv.enabled needs batv.key_file");
+    if (cfg.batv_domains.empty())
+        fail("batv.enabled needs batv.domains");
+}
+
 LoadedConfig finish(Loader& ld, const toml::value& root)
 {
     auto cfg = std::make_shared<Config>(defaults());
@@ -253,6 +269,8 @@ LoadedConfig finish(Loader& ld, const toml::value& root)
         ld.errors.push_back(
             {ld.file, 0,
              fmt::format("bayes.nines_full must be above the nines of bayes.spam_full ({:.3g})", full_nines)});
+    if (ld.errors.empty())
+        check_batv(ld, *cfg);
     if (!ld.errors.empty()) {
         std::stable_sort(ld.errors.begin(), ld.errors.end(),
                          [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });

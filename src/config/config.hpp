@@ -155,6 +155,13 @@ struct Config {
     std::string account_notify_url;
     std::int64_t account_ttl_s = 0;
 
+    bool batv_enabled = false;
+    std::string batv_key_file;
+    std::vector<std::string> batv_domains;
+    std::vector<std::string> batv_enforce;
+    std::int64_t batv_valid_days = 0;
+    std::vector<std::string> batv_sign_networks;
+
     bool gtube_enabled = false;
 
     bool content_enabled = false;
@@ -232,6 +239,7 @@ struct Config {
     std::string reply_too_many_rcpts;
     std::string reply_account_locked;
     std::string reply_account_throttled;
+    std::string reply_batv;
 
     std::string tag_subject_prefix;
 

@@ -197,6 +197,13 @@ const char* dkim_key(std::string_view v)
     return nullptr;
 }
 
+const char* domain_or_star(std::string_view v) { return v == "*" ? nullptr : domain_name(v); }
+
+const char* absolute_path(std::string_view v)
+{
+    return v.empty() || v.front() == '/' ? nullptr : "must be an absolute path";
+}
+
 const char* network(std::string_view v) { return Cidr::parse(v) ? nullptr : "must be ADDRESS/PREFIX or an address"; }
 
 const char* host_name_or_literal(std::string_view v)
@@ -555,6 +562,25 @@ const Setting kSettings[] = {
      "seconds an account's counters and baseline live without mail",
      &Config::account_ttl_s},
 
+    {"batv.enabled", K::boolean, "false", 0, 0, {}, true,
+     "tag the envelope sender of outbound mail of batv.domains (prvs=) and check the tag of bounces to them",
+     &Config::batv_enabled},
+    {"batv.key_file", K::string, R"("")", 0, 0, {}, true,
+     "file of \"K SECRET\" lines: the first key signs, all of them verify; read at start and at each reload",
+     &Config::batv_key_file, absolute_path},
+    {"batv.domains", K::list, "[]", 0, 10000, {}, true,
+     "sender domains whose outbound mail is tagged and whose bounces are checked",
+     &Config::batv_domains, domain_name},
+    {"batv.enforce", K::list, "[]", 0, 10000, {}, true,
+     "of batv.domains (or \"*\" for all), those whose bounces without a valid tag are refused at RCPT TO; the others only score",
+     &Config::batv_enforce, domain_or_star},
+    {"batv.valid_days", K::integer, "7", 1, 365, {}, true,
+     "days a tag stays valid: the longest a bounce may take to come back",
+     &Config::batv_valid_days},
+    {"batv.sign_networks", K::list, "[]", 0, 1000, {}, true,
+     "client networks whose unauthenticated mail is tagged too; authenticated senders' mail always is",
+     &Config::batv_sign_networks, network},
+
     {"gtube.enabled", K::boolean, "true", 0, 0, {}, true,
      "treat the GTUBE test string in a body as confirmed spam",
      &Config::gtube_enabled},
@@ -770,6 +796,9 @@ const Setting kSettings[] = {
     {"reply.dmarc_reject", K::string, R"("5.7.1 Rejected by the DMARC policy of the From domain")", 0, 0, {}, true,
      "text of the 550 reply when dmarc.reject refuses a message whose From domain asks for p=reject",
      &Config::reply_dmarc_reject, permanent_reply},
+    {"reply.batv", K::string, R"("5.7.1 Bounce to an address that sent no mail")", 0, 0, {}, true,
+     "text of the 550 reply to a bounce without a valid tag for a recipient of batv.enforce",
+     &Config::reply_batv, permanent_reply},
 
     {"tag.subject_prefix", K::string, R"("")", 0, 0, {}, true,
      "text put before the Subject of messages tagged as spam, e.g. \"[SPAM] \"; empty leaves it",

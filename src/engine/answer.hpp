@@ -2,8 +2,8 @@
 //   answer.hpp - what the engine tells the MTA, free of libmilter types
 // DESCRIPTION
 //   An Answer is the reply to one SMTP step; an Outcome is the end-of-message
-//   decision with the header edits that go with it. The milter glue turns
-//   them into smfi_* calls.
+//   decision with the header and envelope edits that go with it. The
+//   milter glue turns them into smfi_* calls.
 #pragma once
 
 #include <string>
@@ -33,10 +33,20 @@ struct HeaderEdit {
     std::string value;
 };
 
+// An envelope recipient replaced: the MTA delivers to `to` instead of
+// `from` (a BATV tag stripped). Addresses without angle brackets.
+struct RecipientChange {
+    std::string from, to;
+};
+
 struct Outcome {
     Answer answer; // accept (deliver with edits), reject, tempfail or discard
     std::vector<HeaderEdit> edits;
     std::string quarantine_reason; // non-empty: hold the message
+    // Envelope edits of an accepted message. new_sender non-empty: the
+    // envelope sender becomes it (a BATV tag added).
+    std::string new_sender;
+    std::vector<RecipientChange> recipient_changes;
 };
 
 } // namespace rampart

@@ -77,6 +77,11 @@ struct Transaction {
     std::optional<std::uint64_t> declared_size;
     std::vector<std::string> recipients;
     std::string current_rcpt; // the recipient of the RCPT being decided
+    // Envelope edits a check wants if the message is delivered (BATV): the
+    // sender's tagged form, and recipients whose tag is stripped (`to` is
+    // the recipient as the checks after it saw it).
+    std::string new_sender;
+    std::vector<RecipientChange> recipient_changes;
 
     std::size_t header_count = 0;
     std::string subject;

@@ -57,6 +57,12 @@ void add_services(Runtime& rt, const Runtime* previous)
     add_host_facts(rt);
     add_dns_services(rt, previous);
     const Config& cfg = *rt.config;
+    if (cfg.batv_enabled) {
+        rt.batv_keys = load_batv_keys(cfg);
+        for (const auto& n : cfg.batv_sign_networks)
+            if (auto c = Cidr::parse(n)) // the configuration checked them
+                rt.batv_sign_networks.push_back(*c);
+    }
     if (cfg.flood_enabled && (cfg.flood_ip_concurrency > 0 || cfg.flood_net_concurrency > 0)) {
         const std::chrono::milliseconds length(cfg.flood_lease_s * 1000);
         // The same leases in the same Redis: the open connections keep theirs.
@@ -139,6 +145,14 @@ std::vector<auth::DkimKey> load_dkim_keys(const Config& cfg)
         keys.push_back(std::move(*k));
     }
     return keys;
+}
+
+std::shared_ptr<const batv::KeyRing> load_batv_keys(const Config& cfg)
+{
+    auto ring = batv::KeyRing::load(cfg.batv_key_file);
+    if (!ring)
+        throw std::runtime_error(fmt::format("batv.key_file {}", ring.error().message));
+    return std::make_shared<const batv::KeyRing>(std::move(*ring));
 }
 
 bool Runtime::is_internal(const IpAddress& ip) const

@@ -8,6 +8,7 @@
 //   change) and swaps it in atomically.
 #pragma once
 
+#include "auth/batv.hpp"
 #include "auth/dkim.hpp"
 #include "auth/dmarc.hpp"
 #include "checks/leases.hpp"
@@ -37,18 +38,20 @@ struct Runtime {
     std::shared_ptr<ListCache> lists{};
     Keys keys;
     std::shared_ptr<LimitCache> limits{};
-    std::shared_ptr<const rules::Ruleset> rules{}; // null when rules are off
-    std::shared_ptr<dns::Resolver> resolver{};     // null when no check uses DNS
-    std::vector<dns::BlockList> blocklists{};      // dnsbl.zones, parsed
-    std::vector<dns::BlockList> url_blocklists{};  // dnsbl.url_zones, parsed (RAMPART_URIBL_* symbols)
-    std::vector<Cidr> internal{};                  // network.internal, parsed
-    std::vector<std::string> own_names{};          // helo.own_names, or this host's name
-    std::string authserv_id{};                     // auth.authserv_id, or this host's name
-    std::shared_ptr<auth::DkimLibrary> dkim{};     // null when dkim.enabled is off
-    std::shared_ptr<auth::DmarcLibrary> dmarc{};   // null when dmarc.enabled is off
-    std::vector<auth::DkimKey> dkim_keys{};        // dkim.keys, their files read
-    std::shared_ptr<Notifier> notifier{};          // null unless account.notify_command or _url is set
-    std::shared_ptr<LeaseTable> leases{};          // null unless flood counts concurrent connections
+    std::shared_ptr<const rules::Ruleset> rules{};    // null when rules are off
+    std::shared_ptr<dns::Resolver> resolver{};        // null when no check uses DNS
+    std::vector<dns::BlockList> blocklists{};         // dnsbl.zones, parsed
+    std::vector<dns::BlockList> url_blocklists{};     // dnsbl.url_zones, parsed (RAMPART_URIBL_* symbols)
+    std::vector<Cidr> internal{};                     // network.internal, parsed
+    std::vector<std::string> own_names{};             // helo.own_names, or this host's name
+    std::string authserv_id{};                        // auth.authserv_id, or this host's name
+    std::shared_ptr<auth::DkimLibrary> dkim{};        // null when dkim.enabled is off
+    std::shared_ptr<auth::DmarcLibrary> dmarc{};      // null when dmarc.enabled is off
+    std::vector<auth::DkimKey> dkim_keys{};           // dkim.keys, their files read
+    std::shared_ptr<Notifier> notifier{};             // null unless account.notify_command or _url is set
+    std::shared_ptr<LeaseTable> leases{};             // null unless flood counts concurrent connections
+    std::shared_ptr<const batv::KeyRing> batv_keys{}; // batv.key_file, read; null when batv.enabled is off
+    std::vector<Cidr> batv_sign_networks{};           // batv.sign_networks, parsed
 
     // True when `ip` is in network.internal.
     bool is_internal(const IpAddress& ip) const;
@@ -81,6 +84,11 @@ void add_dns_services(Runtime& rt, const Runtime* previous);
 // reload, so that a rotated key is picked up); throws std::runtime_error
 // naming a key that cannot be read.
 std::vector<auth::DkimKey> load_dkim_keys(const Config& cfg);
+
+// The keys of batv.key_file (at start and at each reload, so that a
+// rotated key is picked up); throws std::runtime_error saying what is
+// wrong with the file.
+std::shared_ptr<const batv::KeyRing> load_batv_keys(const Config& cfg);
 
 // True when an enabled check looks names up in DNS.
 bool dns_needed(const Config& cfg);

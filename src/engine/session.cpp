@@ -440,8 +440,10 @@ Outcome Session::eom(std::string_view queue_id)
     Outcome out = decide_outcome(cfg, d_tx, category, action);
     if (!d_tx.hold.empty() && out.answer.kind == Answer::Kind::accept && out.quarantine_reason.empty())
         out.quarantine_reason = d_tx.hold; // an account held for review (account.action = hold)
-    if (out.answer.kind == Answer::Kind::accept)
+    if (out.answer.kind == Answer::Kind::accept) {
         add_authentication_results(out);
+        add_envelope_changes(out);
+    }
 
     Context ctx = context();
     Batch writes;
@@ -499,6 +501,21 @@ void Session::add_authentication_results(Outcome& out) const
     for (const auto& r : d_tx.auth_results)
         value += ";\n\t" + r; // libmilter folds with LF alone; the MTA writes the CR
     out.edits.push_back({HeaderEdit::Op::insert, "Authentication-Results", 0, value});
+}
+
+void Session::add_envelope_changes(Outcome& out) const
+{
+    const std::string qid = d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id;
+    if (!d_tx.new_sender.empty()) {
+        out.new_sender = d_tx.new_sender;
+        log::info("{}: envelope: from=<{}> new_from=<{}>", qid, printable(d_tx.sender), printable(out.new_sender));
+    }
+    // Only recipients the message still has: one refused after its tag was stripped is not the MTA's.
+    for (const auto& c : d_tx.recipient_changes)
+        if (std::find(d_tx.recipients.begin(), d_tx.recipients.end(), c.to) != d_tx.recipients.end()) {
+            out.recipient_changes.push_back(c);
+            log::info("{}: envelope: to=<{}> new_to=<{}>", qid, printable(c.from), printable(c.to));
+        }
 }
 
 void Session::release_content()

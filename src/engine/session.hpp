@@ -46,7 +46,10 @@
 //     QID: client=IP helo=NAME from=<SENDER> rcpts=N category=C score=S
 //          action=A symbols=SYM(score),... ms=T
 //   (NOQUEUE when the MTA has not assigned a queue id yet; from=- when the
-//   client was refused before any MAIL FROM).
+//   client was refused before any MAIL FROM). A delivered message whose
+//   envelope a check changes (BATV) has one line per change before it:
+//     QID: envelope: from=<SENDER> new_from=<TAGGED>
+//     QID: envelope: to=<TAGGED> new_to=<RECIPIENT>
 #pragma once
 
 #include "checks/check.hpp"
@@ -150,6 +153,8 @@ class Session {
     // Removes the incoming Authentication-Results fields that claim our
     // authserv-id, and puts ours at the top.
     void add_authentication_results(Outcome& out) const;
+    // The envelope edits checks asked for (BATV), each logged.
+    void add_envelope_changes(Outcome& out) const;
     bool settled_clean() const;
     // The checks that act between the verdict and its action (greylisting);
     // true when one settled the message.
