@@ -8,7 +8,8 @@
 //   that a node that dies leaks nothing for longer than flood.lease_s. A
 //   client at flood.ip_concurrency (or its network at
 //   flood.net_concurrency) has every MAIL FROM of the new connection
-//   tempfailed with reply.flood. Recipients are counted by the node, per
+//   tempfailed with reply.flood (and the message under way, when the
+//   refusal comes after its MAIL FROM). Recipients are counted by the node, per
 //   message and per connection: past flood.rcpts_per_message or
 //   flood.rcpts_per_connection each further RCPT TO gets 452 with
 //   reply.too_many_rcpts. Clients of network.internal and allow-listed
@@ -84,6 +85,9 @@ class FloodCheck final : public Check {
         ctx.client.lease.clear(); // not taken
         const bool ip = refused == 1;
         ctx.client.pending_answer = Answer::tempfail(ctx.cfg.reply_flood);
+        // The reply may come after a fast client's MAIL FROM: that message is refused too.
+        if (!ctx.tx.answer.settles())
+            ctx.tx.answer = ctx.client.pending_answer;
         ctx.client.card.add(ip ? "RAMPART_FLOOD_IP" : "RAMPART_FLOOD_NET", 0,
                             fmt::format("{} connections open, limit {}", e[ip ? 1 : 2].as_integer(0),
                                         ip ? ctx.cfg.flood_ip_concurrency : ctx.cfg.flood_net_concurrency));
