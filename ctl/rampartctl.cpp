@@ -455,17 +455,19 @@ class Ctl {
             return kFailed;
         const auto& e = *r;
         std::printf("fingerprint %s\n", fp.c_str());
-        if (e[4].type != Reply::Type::string) {
+        const auto& h = e[5].elements;
+        const bool hit = h.size() == 4 && h[0].type == Reply::Type::string;
+        if (e[0].type != Reply::Type::string && e[1].type != Reply::Type::string && !hit) {
             std::printf("not seen within two windows of outbreak.window_s (%lld s)\n",
                         static_cast<long long>(d_cfg.outbreak_window_s));
             return kOk;
         }
-        std::printf("first seen: %s\n", utc(e[4].as_integer()).c_str());
+        if (e[4].type == Reply::Type::string) // kept with outbreak.delay_s only
+            std::printf("first seen: %s\n", utc(e[4].as_integer()).c_str());
         std::printf("copies: %lld in this window, %lld in the one before; networks=%lld sender domains=%lld\n",
                     static_cast<long long>(e[0].as_integer(0)), static_cast<long long>(e[1].as_integer(0)),
                     static_cast<long long>(e[2].as_integer(0)), static_cast<long long>(e[3].as_integer(0)));
-        const auto& h = e[5].elements;
-        if (h.size() == 4 && h[0].type == Reply::Type::string)
+        if (hit)
             std::printf("state: outbreak since %s (messages=%s networks=%s domains=%s), for %lld s more\n",
                         utc(h[0].as_integer()).c_str(), printable(h[1].str).c_str(), printable(h[2].str).c_str(),
                         printable(h[3].str).c_str(), static_cast<long long>(e[6].as_integer(0)));

@@ -41,9 +41,9 @@ const char* to_string(Kind k)
     return "?";
 }
 
-std::vector<std::string> words(std::string_view text)
+// Calls `word` with each normalised word of the text, in a buffer it reuses.
+template <typename F> void each_word(std::string_view text, F word)
 {
-    std::vector<std::string> out;
     std::string w;
     for (std::size_t i = 0; i <= text.size(); ++i) {
         const auto c = i < text.size() ? static_cast<unsigned char>(text[i]) : ' ';
@@ -52,31 +52,53 @@ std::vector<std::string> words(std::string_view text)
                  : c >= '0' && c <= '9' ? '#'
                                         : static_cast<char>(c);
         } else if (!w.empty()) {
-            out.push_back(std::move(w));
+            word(std::string_view(w));
             w.clear();
         }
     }
+}
+
+std::vector<std::string> words(std::string_view text)
+{
+    std::vector<std::string> out;
+    each_word(text, [&](std::string_view w) { out.emplace_back(w); });
     return out;
 }
 
-std::vector<std::uint64_t> near_bands(const std::vector<std::string>& ws)
+std::vector<std::uint64_t> word_hashes(std::string_view text)
+{
+    std::vector<std::uint64_t> out;
+    each_word(text, [&](std::string_view w) { out.push_back(hash(w)); });
+    return out;
+}
+
+std::vector<std::uint64_t> near_bands(const std::vector<std::uint64_t>& ws)
 {
     if (ws.size() < kMinWords)
         return {};
-    std::array<std::uint64_t, kBands * kRows> mins;
-    mins.fill(std::numeric_limits<std::uint64_t>::max());
+    // One-permutation MinHash: each shingle's hash falls in one of the
+    // kBands * kRows bins, which keeps its smallest; one hash per shingle
+    // rather than one per bin.
+    constexpr std::size_t kBins = kBands * kRows;
+    constexpr auto kEmpty = std::numeric_limits<std::uint64_t>::max();
+    std::array<std::uint64_t, kBins> mins;
+    mins.fill(kEmpty);
     const std::size_t shingles = std::min(ws.size() - kShingleWords + 1, kMaxShingles);
-    std::string shingle;
     for (std::size_t i = 0; i < shingles; ++i) {
-        shingle.clear();
-        for (std::size_t j = 0; j < kShingleWords; ++j) {
-            shingle += ws[i + j];
-            shingle += ' ';
-        }
-        const std::uint64_t h = hash(shingle);
-        for (std::size_t k = 0; k < mins.size(); ++k)
-            mins[k] = std::min(mins[k], mix(h ^ (0x5851f42d4c957f2dULL * (k + 1))));
+        const std::uint64_t h = XXH3_64bits(&ws[i], kShingleWords * sizeof(std::uint64_t));
+        const auto bin = static_cast<std::size_t>(((h >> 32) * kBins) >> 32);
+        mins[bin] = std::min(mins[bin], h);
     }
+    // A bin no shingle fell in borrows from the next one that has one
+    // (densification), told apart by the distance.
+    const auto found = mins;
+    for (std::size_t b = 0; b < kBins; ++b)
+        if (found[b] == kEmpty)
+            for (std::size_t step = 1; step < kBins; ++step)
+                if (const auto v = found[(b + step) % kBins]; v != kEmpty) {
+                    mins[b] = mix(v + step);
+                    break;
+                }
     std::vector<std::uint64_t> bands;
     for (std::size_t b = 0; b < kBands; ++b) {
         std::array<std::uint64_t, kRows + 1> rows;
@@ -107,15 +129,9 @@ std::string url_key(const mime::Url& url)
 std::vector<Fingerprint> of(const mime::Content& content, bool near)
 {
     std::vector<Fingerprint> out;
-    const auto ws = words(content.text);
-    if (ws.size() >= kMinWords) {
-        std::string joined;
-        for (const auto& w : ws) {
-            joined += w;
-            joined += ' ';
-        }
-        out.push_back({Kind::text, hex_id("text", hash(joined))});
-    }
+    const auto ws = word_hashes(content.text);
+    if (ws.size() >= kMinWords)
+        out.push_back({Kind::text, hex_id("text", XXH3_64bits(ws.data(), ws.size() * sizeof(std::uint64_t)))});
 
     std::vector<std::string> urls;
     for (const auto& u : content.urls)

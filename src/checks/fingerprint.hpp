@@ -16,10 +16,11 @@
 //               nor an image (mime::Part::digest, with its size); at most
 //               kMaxAttachments.
 //   nearN       a near-duplicate: MinHash over the text's kShingleWords-word
-//               shingles, kBands bands of kRows hashes each; two texts
-//               whose shingle sets overlap by 80% share a band nine times in
-//               ten (1 - (1 - 0.8^6)^4), by 50% one time in sixteen. N is
-//               the band's number. Changing a name, a number or a few words
+//               shingles (one permutation, kBands * kRows bins), in kBands
+//               bands of kRows bins each; two texts whose shingle sets
+//               overlap by 80% share a band about nine times in ten
+//               (1 - (1 - 0.8^6)^4), by 50% one time in sixteen. N is the
+//               band's number. Changing a name, a number or a few words
 //               leaves most bands alone.
 #pragma once
 
@@ -49,10 +50,11 @@ struct Fingerprint {
     std::string id; // "text:1f3a...", "near2:..."; at most 32 bytes
 };
 
-// The text's words, normalised as above.
+// The text's words, normalised as above, and the hash of each.
 std::vector<std::string> words(std::string_view text);
-// The band hashes of a word list with at least kMinWords words; empty otherwise.
-std::vector<std::uint64_t> near_bands(const std::vector<std::string>& words);
+std::vector<std::uint64_t> word_hashes(std::string_view text);
+// The band hashes of the word hashes of a text with at least kMinWords words; empty otherwise.
+std::vector<std::uint64_t> near_bands(const std::vector<std::uint64_t>& word_hashes);
 // A URL's host and path ("example.com/a/b"), "" when its path is empty or "/".
 std::string url_key(const mime::Url& url);
 

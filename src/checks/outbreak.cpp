@@ -6,7 +6,9 @@
 //   its text, its URL set, its attachments and four near-duplicate bands)
 //   are counted in Redis over a sliding window of outbreak.window_s, with
 //   the distinct client networks and envelope sender domains of each
-//   (HyperLogLog). A fingerprint with at least outbreak.messages copies from
+//   (HyperLogLog, from half of outbreak.messages copies on: most
+//   fingerprints are seen once). A fingerprint with at least
+//   outbreak.messages copies from
 //   at least outbreak.networks networks and outbreak.domains sender domains
 //   is an outbreak: that copy and every later one (until outbreak.ttl_s)
 //   scores RAMPART_OUTBREAK (outbreak.score), once however many of its
@@ -93,7 +95,8 @@ class OutbreakCheck final : public Check {
                 {std::to_string(now), std::to_string(cfg.outbreak_window_s), std::to_string(before), net, sender,
                  std::to_string(cfg.outbreak_messages), std::to_string(cfg.outbreak_networks),
                  std::to_string(cfg.outbreak_domains), std::to_string(cfg.outbreak_ttl_s),
-                 std::string(fingerprint::to_string(fp.kind))});
+                 std::string(fingerprint::to_string(fp.kind)),
+                 cfg.outbreak_delay_s > 0 && fp.kind != fingerprint::Kind::near ? "1" : "0"});
             ctx.tx.fingerprints.push_back(std::move(fp.id));
         }
     }

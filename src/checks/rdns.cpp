@@ -128,8 +128,7 @@ class RdnsCheck final : public Check {
             if (ctx.tx.answer.settles())
                 add_symbols(ctx); // for the refusal's log line
         } else if (p == Phase::eom) {
-            if (facts.rdns == R::temperror && cfg.dns_on_failure == FailurePolicy::tempfail &&
-                !ctx.tx.answer.settles())
+            if (facts.rdns == R::temperror && cfg.dns_on_failure == FailurePolicy::tempfail && !ctx.tx.answer.settles())
                 ctx.tx.answer = Answer::tempfail(cfg.reply_dns_failure);
             add_symbols(ctx);
         }

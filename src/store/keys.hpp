@@ -33,7 +33,7 @@
 //   PREFIX {ob:FP}:n:WINDOW                         string  copies of a fingerprint; 2 windows
 //   PREFIX {ob:FP}:net:WINDOW                       HLL     its client networks; 2 windows
 //   PREFIX {ob:FP}:from:WINDOW                      HLL     its envelope sender domains; 2 windows
-//   PREFIX {ob:FP}:first                            string  first seen (s); 2 windows
+//   PREFIX {ob:FP}:first                            string  first seen (s); 2 windows (outbreak.delay_s)
 //   PREFIX {ob:FP}:hit                              hash    an outbreak: kind, since, messages, networks,
 //                                                           domains; outbreak.ttl_s
 //   PREFIX {ob:FP}:clear                            string  cleared by hand; outbreak.ttl_s

@@ -78,7 +78,11 @@ TEST_CASE("fingerprint: the same text in other case, spacing and numbers is the 
 TEST_CASE("fingerprint: a changed word changes the text's fingerprint; most such copies still share a band")
 {
     const auto base = of(parse("text/plain", kOffer), true);
-    const auto all = words(kOffer);
+    std::vector<std::string> all; // the text as written, cut at spaces
+    for (std::size_t from = 0, to; from < kOffer.size(); from = to + 1) {
+        to = std::min(kOffer.find(' ', from), kOffer.size());
+        all.push_back(kOffer.substr(from, to - from));
+    }
     int sharing = 0, tried = 0;
     for (std::size_t i = 1; i < all.size(); i += 3) { // one word changed in each copy, a different one each time
         std::string changed;

@@ -19,30 +19,42 @@
 -- ARGV[8]  distinct sender domains that make an outbreak (over the two windows)
 -- ARGV[9]  how long an outbreak, or a hand's clearing of it, is remembered (s)
 -- ARGV[10] the fingerprint's kind
+-- ARGV[11] "1": keep and read KEYS[7] (for outbreak.delay_s), else leave it
 --
--- Keys touched: KEYS. The counts are charged first; the distinct counts are
--- read only once the copies are enough, the costly step left for the few.
+-- Keys touched: KEYS. The copies are counted first. The networks and
+-- domains are counted only once the copies (over the sliding window) are
+-- half of ARGV[6], and read only once they are all of it: most
+-- fingerprints are seen once, and cost an INCR, an EXPIRE, an EXISTS and
+-- a GET.
 -- Returns {state, age, messages, networks, domains}: state 0 (none), 1 (a
 -- known outbreak) or 2 (an outbreak from this copy on); age the seconds
--- since the fleet first saw FP; the counts 0 when not read.
+-- since the fleet first saw FP (0 unless ARGV[11] is "1"); the counts 0
+-- when not read.
 local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local ttl = 2 * window
 local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ttl) end
+local age = 0
+if ARGV[11] == '1' then
+  local first = tonumber(redis.call('GET', KEYS[7]))
+  if first == nil then
+    redis.call('SET', KEYS[7], ARGV[1], 'EX', ttl)
+    first = now
+  end
+  age = now - first
+end
+if redis.call('EXISTS', KEYS[8]) == 1 then return {1, age, 0, 0, 0} end
+local messages = n + math.floor((tonumber(redis.call('GET', KEYS[2])) or 0) * tonumber(ARGV[3]) / 1000)
+-- Networks and domains are counted from half the copies on: most
+-- fingerprints never get a second copy, and cost two commands less.
+local gate = math.ceil(tonumber(ARGV[6]) / 2)
+if messages < gate then return {0, age, messages, 0, 0} end
 redis.call('PFADD', KEYS[3], ARGV[4])
 redis.call('PFADD', KEYS[5], ARGV[5])
-if n == 1 then
-  redis.call('EXPIRE', KEYS[1], ttl)
+if n == 1 or messages - 1 < gate then
   redis.call('EXPIRE', KEYS[3], ttl)
   redis.call('EXPIRE', KEYS[5], ttl)
 end
-local first = tonumber(redis.call('GET', KEYS[7]))
-if first == nil then
-  redis.call('SET', KEYS[7], ARGV[1], 'EX', ttl)
-  first = now
-end
-local age = now - first
-if redis.call('EXISTS', KEYS[8]) == 1 then return {1, age, 0, 0, 0} end
-local messages = n + math.floor((tonumber(redis.call('GET', KEYS[2])) or 0) * tonumber(ARGV[3]) / 1000)
 if messages < tonumber(ARGV[6]) then return {0, age, messages, 0, 0} end
 local networks = redis.call('PFCOUNT', KEYS[3], KEYS[4])
 if networks < tonumber(ARGV[7]) then return {0, age, messages, networks, 0} end
