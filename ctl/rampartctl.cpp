@@ -885,7 +885,7 @@ int dispatch(const Config& cfg, std::vector<std::string> a)
                 reason += (i > 3 ? " " : "") + a[i];
             return ctl.account_lock(a[2], reason);
         }
-        if (a[1] == "list" && (n == 2 || (n == 3 && a[2] == "--locked")))
+        if (n >= 2 && a[1] == "list" && (n == 2 || (n == 3 && a[2] == "--locked")))
             return ctl.account_list(n == 3);
         return fail_usage("account: expected show LOGIN, lock LOGIN [REASON], unlock LOGIN or list [--locked]");
     }

@@ -57,6 +57,8 @@ expect "rampartctl bad config" 1 "bad.conf:2:" "$ctl" -c "$dir/bad.conf" list sh
 expect "rampartctl account needs a command" 2 "expected show LOGIN" "$ctl" -c "$dir/dump.conf" account
 expect "rampartctl account list takes --locked only" 2 "expected show LOGIN" "$ctl" -c "$dir/dump.conf" account list --all
 expect "rampartctl account show needs a login" 2 "expected show LOGIN" "$ctl" -c "$dir/dump.conf" account show
+expect "rampartctl outbreak needs a command" 2 "expected list, show FINGERPRINT" "$ctl" -c "$dir/dump.conf" outbreak
+expect "rampartctl outbreak show needs a fingerprint" 2 "not a fingerprint" "$ctl" -c "$dir/dump.conf" outbreak show text:xyz
 
 printf '[redis]\nservers = ["127.0.0.1:1"]\nconnect_timeout_ms = 100\n' >"$dir/dead.conf"
 expect "rampartctl with Redis down" 1 "Redis" "$ctl" -c "$dir/dead.conf" list show

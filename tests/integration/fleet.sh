@@ -193,8 +193,7 @@ rt_check "node A still running" "$(rt_milter_alive && echo yes || echo no)" yes
 rt_check "node B still running" "$(kill -0 "$pid_b" 2>/dev/null && echo yes || echo no)" yes
 
 if [ "$RT_FAILURES" -gt 0 ]; then
-	rt_log "$RT_FAILURES assertion(s) failed; the scenarios' output:"
+	rt_log "the scenarios' output:"
 	sed 's/^/    /' "$RT_DIR/fleet.out"
-	exit 1
 fi
-rt_log "all assertions passed"
+rt_finish

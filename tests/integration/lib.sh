@@ -746,6 +746,27 @@ rt_count() {
 		"tempfailed=$RT_TEMPFAILED queued=$RT_QUEUED broken=$RT_BROKEN"
 }
 
+# rt_check_nothing_lost: after rt_count, what every end-to-end run ends
+# with: every session got an SMTP answer, every message sent is accounted
+# for, the milter still runs, and Postfix logged no milter warning.
+rt_check_nothing_lost() {
+	rt_check "no session without an SMTP answer" "$RT_BROKEN" 0
+	rt_check "sent = delivered + rejected + tempfailed + queued" \
+		"$RT_SENT" $((RT_DELIVERED + RT_REJECTED + RT_TEMPFAILED + RT_QUEUED))
+	rt_check "milter still running at the end" "$(rt_milter_alive && echo yes || echo no)" yes
+	rt_check "Postfix milter warnings over the whole run" "$(rt_milter_warnings)" 0
+}
+
+# rt_finish: the end of a test script: exit 1 saying how many assertions
+# failed, or say that all passed.
+rt_finish() {
+	if [ "$RT_FAILURES" -gt 0 ]; then
+		rt_log "$RT_FAILURES assertion(s) failed"
+		exit 1
+	fi
+	rt_log "all assertions passed"
+}
+
 # --- teardown --------------------------------------------------------
 
 # On failure, show the logs that explain it before they are removed.

@@ -149,14 +149,6 @@ rt_check "dns-down: the session took under 3 s" "$([ "$took_ms" -lt 3000 ] && ec
 
 rt_log "== count"
 rt_count
-rt_check "no session without an SMTP answer" "$RT_BROKEN" 0
-rt_check "sent = delivered + rejected + tempfailed + queued" \
-	"$RT_SENT" $((RT_DELIVERED + RT_REJECTED + RT_TEMPFAILED + RT_QUEUED))
-rt_check "milter still running at the end" "$(rt_milter_alive && echo yes || echo no)" yes
-rt_check "Postfix milter warnings over the whole run" "$(rt_milter_warnings)" 0
+rt_check_nothing_lost
 
-if [ "$RT_FAILURES" -gt 0 ]; then
-	rt_log "$RT_FAILURES assertion(s) failed"
-	exit 1
-fi
-rt_log "all assertions passed"
+rt_finish

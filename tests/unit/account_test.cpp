@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -291,8 +292,9 @@ class HttpSink {
 
 TEST_CASE("account: a new suspect is handed to account.notify_command and POSTed to account.notify_url, once")
 {
-    char dir_template[] = "/tmp/rampart-notify-XXXXXX";
-    const std::string dir = mkdtemp(dir_template);
+    std::string dir_template = (std::filesystem::temp_directory_path() / "rampart-notify-XXXXXX").string();
+    REQUIRE(mkdtemp(dir_template.data()) != nullptr);
+    const std::string dir = dir_template;
     const std::string file = dir + "/events";
     HttpSink sink;
     auto cfg = account_config(
