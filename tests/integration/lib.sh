@@ -699,6 +699,7 @@ rt_transcript() {
 # rt_delivered NAME: the sink's file holding message NAME (empty if it
 # did not arrive).
 rt_delivered() {
+	rt_wait_queue || true # queued is not yet delivered
 	grep -l -i -x -F "X-Test-Id: $1" "$RT_DIR"/sink/msg.* 2>/dev/null |
 		head -n1 || true
 }
