@@ -33,8 +33,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 namespace rampart {
 namespace {
 
@@ -56,9 +54,7 @@ class GreylistCheck final : public Check {
         if (!ctx.client.ip || !ctx.tx.auth_user.empty() || ctx.client.allowed || ctx.tx.forced ||
             ctx.client.dns_allowed || ctx.tx.recipients.empty() || ctx.rt.is_internal(*ctx.client.ip))
             return false;
-        const auto& symbols = ctx.tx.card.symbols();
-        return std::none_of(symbols.begin(), symbols.end(),
-                            [](const Symbol& s) { return s.name == "RAMPART_REP_IP_CLEAN"; });
+        return !ctx.tx.card.has("RAMPART_REP_IP_CLEAN");
     }
 
     void request_final(Context& ctx, Batch& batch) const override

@@ -54,8 +54,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 namespace rampart {
 namespace {
 
@@ -165,19 +163,13 @@ class OutbreakCheck final : public Check {
     static bool counted(const Context& ctx)
     {
         return ctx.client.ip && ctx.tx.auth_user.empty() && !ctx.client.allowed && !ctx.client.dns_allowed &&
-               !has_symbol(ctx.client, "RAMPART_REP_IP_CLEAN");
+               !ctx.client.card.has("RAMPART_REP_IP_CLEAN");
     }
 
     static bool poor(const Context& ctx)
     {
-        return ctx.client.dns.list_score > 0 || has_symbol(ctx.client, "RAMPART_REP_IP_SPAM") ||
-               has_symbol(ctx.client, "RAMPART_REP_NET_SPAM");
-    }
-
-    static bool has_symbol(const Client& client, std::string_view name)
-    {
-        const auto& symbols = client.card.symbols();
-        return std::any_of(symbols.begin(), symbols.end(), [&](const Symbol& s) { return s.name == name; });
+        return ctx.client.dns.list_score > 0 || ctx.client.card.has("RAMPART_REP_IP_SPAM") ||
+               ctx.client.card.has("RAMPART_REP_NET_SPAM");
     }
 };
 
