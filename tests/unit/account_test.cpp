@@ -2,6 +2,7 @@
 // against a real redis-server, started by tests/integration/redis-tests.sh.
 #include "engine/session.hpp"
 #include "redis_helpers.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,7 +12,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -292,10 +292,8 @@ class HttpSink {
 
 TEST_CASE("account: a new suspect is handed to account.notify_command and POSTed to account.notify_url, once")
 {
-    std::string dir_template = (std::filesystem::temp_directory_path() / "rampart-notify-XXXXXX").string();
-    REQUIRE(mkdtemp(dir_template.data()) != nullptr);
-    const std::string dir = dir_template;
-    const std::string file = dir + "/events";
+    const TempDir dir("notify-test");
+    const std::string file = dir.path("events");
     HttpSink sink;
     auto cfg = account_config(
         "messages = 1\nrecipients = 0\ndomains = 0\nips = 0\nspam_share = 0\naction = \"notify\"\n"
@@ -317,6 +315,4 @@ TEST_CASE("account: a new suspect is handed to account.notify_command and POSTed
     CHECK(request.find("Content-Type: application/json\r\n") != std::string::npos);
     CHECK(request.find(R"({"login":"heidi \"h\"","action":"notify","reason":"2 messages in the window, over 1",)"
                        R"("queue_id":"Q","client":"198.51.100.7","time":1796634000})") != std::string::npos);
-    std::remove(file.c_str());
-    rmdir(dir.c_str());
 }

@@ -4,6 +4,7 @@
 #include "auth/batv.hpp"
 #include "engine/session.hpp"
 #include "helpers.hpp"
+#include "temp_dir.hpp"
 #include "util/text.hpp"
 
 #include <doctest/doctest.h>
@@ -33,26 +34,6 @@ const batv::KeyRing& one_key()
     static const batv::KeyRing r = ring("5 correct horse battery staple\n");
     return r;
 }
-
-// A file under the temporary directory, removed when the object goes.
-class TempFile {
-  public:
-    explicit TempFile(std::string_view text)
-    {
-        static int n = 0;
-        d_path = (std::filesystem::temp_directory_path() /
-                  ("rampart-batv-test-" + std::to_string(getpid()) + "-" + std::to_string(++n) + ".keys"))
-                     .string();
-        std::ofstream(d_path, std::ios::binary) << text;
-    }
-    ~TempFile() { std::filesystem::remove(d_path); }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-    const std::string& path() const { return d_path; }
-
-  private:
-    std::string d_path;
-};
 
 } // namespace
 
@@ -208,8 +189,8 @@ TEST_CASE("batv: key files: one bad line is an error naming its line, never a cr
     const auto missing = batv::KeyRing::load("/nonexistent/rampart/batv.keys");
     REQUIRE_FALSE(missing);
     CHECK(missing.error().message.starts_with("/nonexistent/rampart/batv.keys: cannot open"));
-    TempFile big(std::string(batv::kMaxKeyFileBytes + 1, '#'));
-    const auto too_big = batv::KeyRing::load(big.path());
+    TempDir dir("batv-test");
+    const auto too_big = batv::KeyRing::load(dir.write("big.keys", std::string(batv::kMaxKeyFileBytes + 1, '#')));
     REQUIRE_FALSE(too_big);
     CHECK(too_big.error().message.find("larger than") != std::string::npos);
 }
@@ -250,9 +231,10 @@ namespace {
 
 // A Session with BATV on for example.com (enforced) and example.net (scored).
 struct BatvSession {
-    TempFile keys{"5 correct horse battery staple\n"};
+    TempDir dir{"batv-test"};
     std::shared_ptr<const Runtime> rt =
-        runtime(config(kNoRedisChecks + "[batv]\nenabled = true\nkey_file = \"" + keys.path() +
+        runtime(config(kNoRedisChecks + "[batv]\nenabled = true\nkey_file = \"" +
+                       dir.write("batv.keys", "5 correct horse battery staple\n") +
                        "\"\ndomains = [\"example.com\", \"example.net\"]\nenforce = [\"example.com\"]\n"
                        "sign_networks = [\"198.51.100.0/24\"]\n"));
     Session s{rt};

@@ -1,4 +1,5 @@
 // Unit tests: stored mail read from files, mbox files, Maildirs and directory trees.
+#include "temp_dir.hpp"
 #include "util/mailbox.hpp"
 
 #include <doctest/doctest.h>
@@ -12,42 +13,10 @@
 #include <vector>
 
 using namespace rampart;
+using rampart::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A directory of its own under the system's temporary directory, removed at the end.
-class TempDir {
-  public:
-    TempDir()
-    {
-        static std::atomic<int> counter{0};
-        d_root = fs::temp_directory_path() /
-                 ("rampart-mailbox-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(d_root);
-        fs::create_directories(d_root);
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(d_root, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& root() const { return d_root; }
-    std::string path(const std::string& rel) const { return (d_root / rel).string(); }
-    std::string write(const std::string& rel, const std::string& content) const
-    {
-        const fs::path p = d_root / rel;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << content;
-        return p.string();
-    }
-
-  private:
-    fs::path d_root;
-};
 
 struct Read {
     std::vector<std::pair<std::string, std::string>> messages; // source, raw
@@ -72,7 +41,7 @@ Read read_all(const std::string& path, std::size_t stop_after = 0)
 
 TEST_CASE("mailbox: a single stored message is handed on whole")
 {
-    TempDir dir;
+    TempDir dir("mailbox-test");
     const std::string raw = "From: a@example.com\r\nSubject: hi\r\n\r\nFrom here on, a body.\r\n";
     const auto p = dir.write("one.eml", raw);
     const auto r = read_all(p);
@@ -134,7 +103,7 @@ TEST_CASE("mailbox: mbox files split at separators, unquoted")
     };
     for (const auto& c : cases) {
         CAPTURE(c.name);
-        TempDir dir;
+        TempDir dir("mailbox-test");
         const auto p = dir.write("box.mbox", c.content);
         const auto r = read_all(p);
         CHECK(r.errors.empty());
@@ -149,7 +118,7 @@ TEST_CASE("mailbox: mbox files split at separators, unquoted")
 
 TEST_CASE("mailbox: a Maildir is read new, then cur, then its folders")
 {
-    TempDir dir;
+    TempDir dir("mailbox-test");
     dir.write("md/new/200.b", "new b");
     dir.write("md/new/100.a", "new a");
     dir.write("md/new/.hidden", "hidden");
@@ -173,7 +142,7 @@ TEST_CASE("mailbox: a Maildir is read new, then cur, then its folders")
 
 TEST_CASE("mailbox: a directory tree is read in name order, dot-files skipped")
 {
-    TempDir dir;
+    TempDir dir("mailbox-test");
     dir.write("tree/b.eml", "b");
     dir.write("tree/a.eml", "a");
     dir.write("tree/.draft.eml", "dot-file");
@@ -202,7 +171,7 @@ TEST_CASE("mailbox: a directory tree is read in name order, dot-files skipped")
 
 TEST_CASE("mailbox: what cannot be read is reported and skipped")
 {
-    TempDir dir;
+    TempDir dir("mailbox-test");
     SUBCASE("a path that does not exist")
     {
         const auto r = read_all(dir.path("missing"));
@@ -240,7 +209,7 @@ TEST_CASE("mailbox: what cannot be read is reported and skipped")
 
 TEST_CASE("mailbox: reading stops when the callback says so")
 {
-    TempDir dir;
+    TempDir dir("mailbox-test");
     dir.write("tree/a.eml", "a");
     dir.write("tree/b.mbox", "From x\nSubject: b1\n\nFrom y\nSubject: b2\n\nFrom z\nSubject: b3\n");
     dir.write("tree/c.eml", "c");

@@ -2,6 +2,7 @@
 // metas, every load error with its file:line, streaming across chunks,
 // a thousand rules at once, and the shipped rules/ directory.
 #include "ruleset/ruleset.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 
 using namespace rampart;
 using namespace rampart::rules;
+using rampart::test::TempDir;
 
 namespace {
 
@@ -110,24 +112,6 @@ std::string first_error(std::string_view text)
 
 std::string source_path(const std::string& rel) { return std::string(RAMPART_SRCDIR) + "/" + rel; }
 
-// A scratch directory for rule files, removed at the end of the test.
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        path = std::filesystem::temp_directory_path() /
-               fmt::format("rampart-ruleset-test-{}", std::hash<std::thread::id>{}(std::this_thread::get_id()));
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::string write(const std::string& name, std::string_view text) const
-    {
-        std::ofstream(path / name, std::ios::binary) << text;
-        return (path / name).string();
-    }
-};
-
 } // namespace
 
 TEST_CASE("every kind of rule hits what it should and misses the rest")
@@ -200,8 +184,8 @@ TEST_CASE("flags i, s and m; a rule reports once however often it matches")
 
 TEST_CASE("later definitions replace earlier ones; top-level score lines re-weigh")
 {
-    TempDir dir;
-    const std::string shipped = (dir.path / "shipped").string();
+    TempDir dir("ruleset-test");
+    const std::string shipped = dir.path("shipped");
     std::filesystem::create_directories(shipped);
     std::ofstream(shipped + "/10-a.rules") << "rule A\n body /alpha/\n score 2\n describe old\n"
                                               "rule B\n body /beta/\n score 1\n";
@@ -379,8 +363,8 @@ TEST_CASE("errors are all reported, up to a ceiling")
 
 TEST_CASE("unreadable files and directories are errors without a line")
 {
-    TempDir dir;
-    const std::vector<std::string> missing = {(dir.path / "nope.rules").string()};
+    TempDir dir("ruleset-test");
+    const std::vector<std::string> missing = {dir.path("nope.rules")};
     auto loaded = Ruleset::load(missing);
     REQUIRE(loaded.errors.size() == 1);
     CHECK(loaded.errors[0].line == 0);
@@ -577,7 +561,7 @@ TEST_CASE("the examples of rampart-rules(5) load on top of the shipped rules")
         for (auto at = examples.find(from); at != std::string::npos; at = examples.find(from, at + to.size()))
             examples.replace(at, from.size(), to);
     REQUIRE(examples.find("rule URI_IP_LOGIN") != std::string::npos);
-    TempDir dir;
+    TempDir dir("ruleset-test");
     const std::vector<std::string> paths = {source_path("rules"), dir.write("local.rules", examples)};
     auto loaded = Ruleset::load(paths);
     for (const auto& e : loaded.errors)
