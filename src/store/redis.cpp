@@ -215,7 +215,8 @@ Store::~Store()
 
 const Result<std::vector<Reply>>& Pending::wait() const
 {
-    d_done.wait(false, std::memory_order_acquire);
+    if (!ready())
+        d_settled.wait();
     return d_result;
 }
 
@@ -223,7 +224,7 @@ void Store::settle(Pending& p, Result<std::vector<Reply>> r)
 {
     p.d_result = std::move(r);
     p.d_done.store(true, std::memory_order_release);
-    p.d_done.notify_all();
+    p.d_settled.set();
 }
 
 std::shared_ptr<const Pending> Store::submit(Batch batch)
@@ -410,35 +411,55 @@ bool Store::load_scripts(Connection& c, std::string& why)
     return true;
 }
 
-// The batches as one buffer of Redis protocol, scripts as EVALSHA.
+namespace {
+
+// RESP: "*N\r\n" then "$LEN\r\nARG\r\n" per argument.
+void append_count(std::string& out, char mark, std::size_t n)
+{
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    out += mark;
+    out.append(digits, end);
+    out += "\r\n";
+}
+
+void append_arg(std::string& out, std::string_view arg)
+{
+    append_count(out, '$', arg.size());
+    out += arg;
+    out += "\r\n";
+}
+
+} // namespace
+
+// The batches as one buffer of Redis protocol, scripts as EVALSHA; written
+// here rather than by hiredis, which allocates each command on its own.
 std::string Store::format_pipeline(std::span<const Batch* const> batches) const
 {
     const auto& sha = d_sha; // fixed once d_have_sha (acquire() saw to it)
-    std::string out;
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
+    std::size_t size = 0;
     for (const Batch* batch : batches)
         for (const auto& cmd : batch->commands()) {
-            argv.clear();
-            lens.clear();
-            std::string nkeys;
+            size += 64;
+            for (const auto& a : cmd.args)
+                size += a.size() + 16;
+        }
+    std::string out;
+    out.reserve(size);
+    for (const Batch* batch : batches)
+        for (const auto& cmd : batch->commands()) {
             if (cmd.script >= 0) {
-                nkeys = std::to_string(cmd.nkeys);
-                for (std::string_view a :
-                     {std::string_view("EVALSHA"), std::string_view(sha[cmd.script]), std::string_view(nkeys)}) {
-                    argv.push_back(a.data());
-                    lens.push_back(a.size());
-                }
+                append_count(out, '*', cmd.args.size() + 3);
+                append_arg(out, "EVALSHA");
+                append_arg(out, sha[cmd.script]);
+                char digits[24];
+                const auto end = std::to_chars(digits, digits + sizeof digits, cmd.nkeys).ptr;
+                append_arg(out, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+            } else {
+                append_count(out, '*', cmd.args.size());
             }
-            for (const auto& a : cmd.args) {
-                argv.push_back(a.data());
-                lens.push_back(a.size());
-            }
-            char* formatted = nullptr;
-            const int n = redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lens.data());
-            if (n > 0)
-                out.append(formatted, static_cast<std::size_t>(n));
-            redisFreeCommand(formatted);
+            for (const auto& a : cmd.args)
+                append_arg(out, a);
         }
     return out;
 }
@@ -555,7 +576,7 @@ Result<std::vector<Reply>> Store::execute(const Batch& batch)
     d_waiting.push_back(&me);
     if (d_leading) {
         lock.unlock();
-        me.wake.acquire(); // done, or handed the lead
+        me.wake.wait(); // done, or handed the lead
         if (me.done)
             return std::move(me.result);
         lock.lock();
@@ -592,10 +613,10 @@ Result<std::vector<Reply>> Store::execute(const Batch& batch)
         if (w == &me)
             continue;
         w->done = true;
-        w->wake.release();
+        w->wake.set();
     }
     if (next != nullptr)
-        next->wake.release(); // it leads the next pipeline; d_leading stays set for it
+        next->wake.set(); // it leads the next pipeline; d_leading stays set for it
     return std::move(me.result);
 }
 
