@@ -18,8 +18,8 @@
 //   nearN       a near-duplicate: MinHash over the text's kShingleWords-word
 //               shingles (one permutation, kBands * kRows bins), in kBands
 //               bands of kRows bins each; two texts whose shingle sets
-//               overlap by 80% share a band about nine times in ten
-//               (1 - (1 - 0.8^6)^4), by 50% one time in sixteen. N is the
+//               overlap by 90% share a band 19 times in 20
+//               (1 - (1 - 0.9^6)^4), by 80% 7 in 10, by 50% 1 in 16. N is the
 //               band's number. Changing a name, a number or a few words
 //               leaves most bands alone.
 #pragma once

@@ -10,7 +10,7 @@
 //   fingerprints are seen once). A fingerprint with at least
 //   outbreak.messages copies from
 //   at least outbreak.networks networks and outbreak.domains sender domains
-//   is an outbreak: that copy and every later one (until outbreak.ttl_s)
+//   is an outbreak: every later copy (until outbreak.ttl_s), on every node,
 //   scores RAMPART_OUTBREAK (outbreak.score), once however many of its
 //   fingerprints match. A newsletter, however big, comes from one sender
 //   domain (its VERP bounce addresses are many senders, but one domain), a
@@ -32,9 +32,13 @@
 //   servers send many times is not an outbreak. The check needs the parse
 //   of content.enabled.
 // PHASES
-//   eom: one EVALSHA per fingerprint in the end-of-message pipeline (no
-//   round trip of its own); after the verdict, a held-back message costs
-//   nothing more. A new outbreak is added to the list in the background.
+//   eom: four plain commands per fingerprint in the end-of-message pipeline
+//   (six with outbreak.delay_s; no round trip of its own, and no script:
+//   most fingerprints are seen once); after the verdict, a held-back
+//   message costs nothing more. In the background, after the message: for
+//   a fingerprint with half of outbreak.messages copies or more, one
+//   EVALSHA (outbreak.lua) that counts its networks and domains and makes
+//   it an outbreak; the copy that makes it one is judged before it is one.
 //   When Redis fails the message is judged without it.
 // REDIS KEYS
 //   PREFIX{ob:FP}:n:W, :net:W, :from:W, :first, :hit, :clear; PREFIX outbreak:list
@@ -42,7 +46,8 @@
 //   RAMPART_OUTBREAK (outbreak.score), RAMPART_OUTBREAK_DELAY (0; the message is tempfailed)
 // LOG
 //   "QID: outbreak: FP kind=KIND messages=N networks=N domains=N client=IP"
-//   (warning), once per node for the copy that made it one.
+//   (warning), by the first node to see a copy of it once it is one (two,
+//   when they see one at the same moment).
 // SETTINGS
 //   outbreak.*, reply.outbreak_delay
 #include "checks/check.hpp"
@@ -57,6 +62,27 @@
 namespace rampart {
 namespace {
 
+// The sliding window a message falls in.
+struct Window {
+    std::int64_t now;    // the message's arrival, seconds since 1970
+    std::int64_t number; // its window: now / outbreak.window_s
+    std::int64_t before; // thousandths of the window before still inside the sliding window
+
+    Window(const Transaction& tx, const Config& cfg)
+        : now(std::chrono::duration_cast<std::chrono::seconds>(tx.arrival.time_since_epoch()).count()),
+          number(now / cfg.outbreak_window_s),
+          before(1000 - (now - number * cfg.outbreak_window_s) * 1000 / cfg.outbreak_window_s)
+    {
+    }
+};
+
+// Whether the fleet's first sight of a fingerprint is kept and read (for outbreak.delay_s).
+bool keeps_first(const Config& cfg, std::string_view fp) { return cfg.outbreak_delay_s > 0 && !fp.starts_with("near"); }
+
+// The commands request adds per fingerprint; decide reads them in this order.
+enum Command : std::size_t { kIncr, kExpire, kBefore, kHit, kSetFirst, kGetFirst };
+std::size_t commands_for(const Config& cfg, std::string_view fp) { return keeps_first(cfg, fp) ? 6 : 4; }
+
 class OutbreakCheck final : public Check {
   public:
     std::string_view name() const override { return "outbreak"; }
@@ -67,6 +93,8 @@ class OutbreakCheck final : public Check {
     }
     bool uses_redis(Phase p, const Config& cfg) const override { return runs_in(p, cfg); }
 
+    // Plain commands, no script: most fingerprints are seen once, and a
+    // script's call costs Redis several times what these four do.
     void request(Phase, Context& ctx, Batch& batch) const override
     {
         const mime::Content* content = content_of(ctx.tx);
@@ -74,62 +102,60 @@ class OutbreakCheck final : public Check {
             return;
         const Config& cfg = ctx.cfg;
         const Keys& k = ctx.rt.keys;
-        const auto now = std::chrono::duration_cast<std::chrono::seconds>(ctx.tx.arrival.time_since_epoch()).count();
-        const auto window = now / cfg.outbreak_window_s;
-        // How much of the window before the sliding window still covers.
-        const auto before = 1000 - (now - window * cfg.outbreak_window_s) * 1000 / cfg.outbreak_window_s;
-        // Domains, not addresses: a mailing list's VERP bounce addresses are one sender.
-        const std::string sender = ctx.tx.sender.empty() ? "<>" : lowercase(domain_of(ctx.tx.sender));
-        const std::string net = ctx.client.net.to_string();
+        const Window w(ctx.tx, cfg);
+        const std::string ttl = std::to_string(2 * cfg.outbreak_window_s);
         for (auto& fp : fingerprint::of(*content, cfg.outbreak_near)) {
-            const auto kind = fp.id.substr(0, fp.id.find(':'));
-            batch.eval(
-                Script::outbreak,
-                {k.outbreak(fp.id, fmt::format("n:{}", window)), k.outbreak(fp.id, fmt::format("n:{}", window - 1)),
-                 k.outbreak(fp.id, fmt::format("net:{}", window)), k.outbreak(fp.id, fmt::format("net:{}", window - 1)),
-                 k.outbreak(fp.id, fmt::format("from:{}", window)),
-                 k.outbreak(fp.id, fmt::format("from:{}", window - 1)), k.outbreak(fp.id, "first"),
-                 k.outbreak(fp.id, "hit"), k.outbreak(fp.id, "clear")},
-                {std::to_string(now), std::to_string(cfg.outbreak_window_s), std::to_string(before), net, sender,
-                 std::to_string(cfg.outbreak_messages), std::to_string(cfg.outbreak_networks),
-                 std::to_string(cfg.outbreak_domains), std::to_string(cfg.outbreak_ttl_s),
-                 std::string(fingerprint::to_string(fp.kind)),
-                 cfg.outbreak_delay_s > 0 && fp.kind != fingerprint::Kind::near ? "1" : "0"});
+            std::string copies = k.outbreak(fp.id, fmt::format("n:{}", w.number));
+            batch.add({"INCR", copies});
+            batch.add({"EXPIRE", std::move(copies), ttl});
+            batch.add({"GET", k.outbreak(fp.id, fmt::format("n:{}", w.number - 1))});
+            batch.add({"HMGET", k.outbreak(fp.id, "hit"), "messages", "networks", "domains", "listed"});
+            if (keeps_first(cfg, fp.id)) {
+                std::string first = k.outbreak(fp.id, "first");
+                batch.add({"SET", first, std::to_string(w.now), "NX", "EX", ttl});
+                batch.add({"GET", std::move(first)});
+            }
             ctx.tx.fingerprints.push_back(std::move(fp.id));
         }
     }
 
     void decide(Phase, Context& ctx, std::span<const Reply> replies) const override
     {
+        const Config& cfg = ctx.cfg;
+        const Window w(ctx.tx, cfg);
+        const std::int64_t gate = (cfg.outbreak_messages + 1) / 2;
         std::string matched;
         std::int64_t youngest = -1; // age of the youngest text, URL or attachment fingerprint
-        for (std::size_t i = 0; i < replies.size() && i < ctx.tx.fingerprints.size(); ++i) {
-            const Reply& r = replies[i];
-            if (r.type != Reply::Type::array || r.elements.size() != 5)
-                continue;
-            const auto& e = r.elements;
-            const auto state = e[0].as_integer(0), age = e[1].as_integer(0);
-            const std::string& fp = ctx.tx.fingerprints[i];
-            if (state == 2) {
-                ctx.tx.new_outbreaks.push_back(fp);
-                log::warning("{}: outbreak: {} kind={} messages={} networks={} domains={} client={}",
-                             ctx.tx.queue_id.empty() ? "NOQUEUE" : ctx.tx.queue_id, fp, fp.substr(0, fp.find(':')),
-                             e[2].as_integer(0), e[3].as_integer(0), e[4].as_integer(0),
-                             ctx.client.ip ? ctx.client.ip->to_string() : "local");
-            }
-            if (state != 0) {
+        std::size_t at = 0;
+        for (const std::string& fp : ctx.tx.fingerprints) {
+            const std::size_t count = commands_for(cfg, fp);
+            if (at + count > replies.size())
+                break;
+            const auto r = replies.subspan(at, count);
+            at += count;
+            const Reply& hit = r[kHit];
+            if (hit.type == Reply::Type::array && hit.elements.size() == 4 && !hit.elements[0].is_nil()) {
+                if (hit.elements[3].is_nil())
+                    announce(ctx, fp, hit.elements);
                 if (matched.size() < 200)
                     matched += matched.empty() ? fp : "," + fp;
-            } else if (!fp.starts_with("near") && (youngest < 0 || age < youngest)) {
-                youngest = age;
+                continue;
+            }
+            const std::int64_t messages = r[kIncr].as_integer(0) + r[kBefore].as_integer(0) * w.before / 1000;
+            if (messages >= gate)
+                ctx.tx.outbreak_spread.emplace_back(fp, messages);
+            if (keeps_first(cfg, fp) && r[kIncr].type == Reply::Type::integer) {
+                const std::int64_t age = w.now - r[kGetFirst].as_integer(w.now);
+                if (youngest < 0 || age < youngest)
+                    youngest = age;
             }
         }
         if (!matched.empty()) {
-            ctx.tx.card.add("RAMPART_OUTBREAK", ctx.cfg.outbreak_score, matched);
+            ctx.tx.card.add("RAMPART_OUTBREAK", cfg.outbreak_score, matched);
             return;
         }
-        if (ctx.cfg.outbreak_delay_s > 0 && youngest >= 0 && youngest < ctx.cfg.outbreak_delay_s && poor(ctx))
-            ctx.tx.outbreak_delay_s = ctx.cfg.outbreak_delay_s - youngest;
+        if (cfg.outbreak_delay_s > 0 && youngest >= 0 && youngest < cfg.outbreak_delay_s && poor(ctx))
+            ctx.tx.outbreak_delay_s = cfg.outbreak_delay_s - youngest;
     }
 
     // The delay needs the verdict: a message already called spam is refused as such.
@@ -149,14 +175,33 @@ class OutbreakCheck final : public Check {
 
     void record(Category, const Context& ctx, Batch& batch) const override
     {
+        const Config& cfg = ctx.cfg;
+        const Keys& k = ctx.rt.keys;
+        const Window w(ctx.tx, cfg);
+        if (!ctx.tx.outbreak_spread.empty()) {
+            const std::string sender = ctx.tx.sender.empty() ? "<>" : lowercase(domain_of(ctx.tx.sender));
+            const std::string net = ctx.client.net.to_string();
+            for (const auto& [fp, messages] : ctx.tx.outbreak_spread)
+                batch.eval(Script::outbreak,
+                           {k.outbreak(fp, fmt::format("net:{}", w.number)),
+                            k.outbreak(fp, fmt::format("net:{}", w.number - 1)),
+                            k.outbreak(fp, fmt::format("from:{}", w.number)),
+                            k.outbreak(fp, fmt::format("from:{}", w.number - 1)), k.outbreak(fp, "hit"),
+                            k.outbreak(fp, "clear")},
+                           {std::to_string(w.now), std::to_string(2 * cfg.outbreak_window_s), net, sender,
+                            std::to_string(messages), std::to_string(cfg.outbreak_messages),
+                            std::to_string(cfg.outbreak_networks), std::to_string(cfg.outbreak_domains),
+                            std::to_string(cfg.outbreak_ttl_s), fp.substr(0, fp.find(':'))});
+        }
         if (ctx.tx.new_outbreaks.empty())
             return;
-        const auto now = std::chrono::duration_cast<std::chrono::seconds>(ctx.tx.arrival.time_since_epoch()).count();
-        const std::string list = ctx.rt.keys.outbreak_list();
-        for (const auto& fp : ctx.tx.new_outbreaks)
-            batch.add({"ZADD", list, std::to_string(now), fp});
+        const std::string list = k.outbreak_list();
+        for (const auto& fp : ctx.tx.new_outbreaks) {
+            batch.add({"ZADD", list, std::to_string(w.now), fp});
+            batch.add({"HSET", k.outbreak(fp, "hit"), "listed", std::to_string(w.now)});
+        }
         // Outbreaks past their time leave the list as new ones come.
-        batch.add({"ZREMRANGEBYSCORE", list, "-inf", fmt::format("({}", now - ctx.cfg.outbreak_ttl_s)});
+        batch.add({"ZREMRANGEBYSCORE", list, "-inf", fmt::format("({}", w.now - cfg.outbreak_ttl_s)});
     }
 
   private:
@@ -170,6 +215,17 @@ class OutbreakCheck final : public Check {
     {
         return ctx.client.dns.list_score > 0 || ctx.client.card.has("RAMPART_REP_IP_SPAM") ||
                ctx.client.card.has("RAMPART_REP_NET_SPAM");
+    }
+
+    // The first copy a node sees of an outbreak not yet on the list: the
+    // node logs it and lists it (record), once for the fleet but for a race.
+    static void announce(Context& ctx, const std::string& fp, const std::vector<Reply>& hit)
+    {
+        ctx.tx.new_outbreaks.push_back(fp);
+        log::warning("{}: outbreak: {} kind={} messages={} networks={} domains={} client={}",
+                     ctx.tx.queue_id.empty() ? "NOQUEUE" : ctx.tx.queue_id, fp, fp.substr(0, fp.find(':')),
+                     hit[0].as_integer(0), hit[1].as_integer(0), hit[2].as_integer(0),
+                     ctx.client.ip ? ctx.client.ip->to_string() : "local");
     }
 };
 

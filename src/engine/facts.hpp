@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rampart {
@@ -105,8 +106,11 @@ struct Transaction {
     std::vector<std::uint64_t> bayes_tokens; // the message's Bayes tokens, once the Bayes check asked for them
     std::string bayes_scope;                 // the recipient domain whose statistics were read too, "" when none
     std::vector<std::string> fingerprints;   // the outbreak check's, in the order counted
-    std::vector<std::string> new_outbreaks;  // those this message made outbreaks
-    std::int64_t outbreak_delay_s = 0;       // > 0: a new fingerprint of a poor client, this long yet to wait
+    std::vector<std::string> new_outbreaks;  // outbreaks this node announces with this message
+    // Fingerprints at half of outbreak.messages copies or more, with their
+    // copies: how widely they are spread is counted in the background.
+    std::vector<std::pair<std::string, std::int64_t>> outbreak_spread;
+    std::int64_t outbreak_delay_s = 0; // > 0: a new fingerprint of a poor client, this long yet to wait
 
     std::size_t body_bytes = 0;
     std::string body_tail;  // carry-over between body chunks for patterns that span them

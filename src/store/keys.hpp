@@ -35,7 +35,7 @@
 //   PREFIX {ob:FP}:from:WINDOW                      HLL     its envelope sender domains; 2 windows
 //   PREFIX {ob:FP}:first                            string  first seen (s); 2 windows (outbreak.delay_s)
 //   PREFIX {ob:FP}:hit                              hash    an outbreak: kind, since, messages, networks,
-//                                                           domains; outbreak.ttl_s
+//                                                           domains, listed; outbreak.ttl_s
 //   PREFIX {ob:FP}:clear                            string  cleared by hand; outbreak.ttl_s
 //   PREFIX outbreak:list                            zset    outbreak fingerprints -> since (s)
 //   PREFIX account:seen                             zset    login -> last message (s); trimmed to account.ttl_s

@@ -30,9 +30,10 @@
 #	A zero-hour outbreak (outbreak.messages = 4, networks = 3,
 #	domains = 3): the same offer from ever new client networks
 #	(127.0.9.0/24 ...) and sender domains:
-#	  - the first three copies are delivered without RAMPART_OUTBREAK;
-#	  - the fourth makes it an outbreak: it carries RAMPART_OUTBREAK (and
-#	    is tagged as spam), and the outbreak is logged;
+#	  - the first four copies are delivered without RAMPART_OUTBREAK (the
+#	    fourth makes it an outbreak, after its own verdict);
+#	  - the fifth carries RAMPART_OUTBREAK (and is tagged as spam), and
+#	    the outbreak is logged;
 #	  - rampartctl outbreak list and show name it; after rampartctl
 #	    outbreak clear, the next copy carries no RAMPART_OUTBREAK.
 #	Nothing is lost: sent = delivered + tempfailed + queued.
@@ -147,35 +148,35 @@ rt_check_match "many-rcpts: the fourth recipient refused" "$(rt_reply_to many-rc
 	"^452 4\.5\.3"
 
 outbreak_symbol() { rt_header "$1" X-Rampart-Symbols | grep -o 'RAMPART_OUTBREAK(' || true; }
-for i in 1 2 3; do
+for i in 1 2 3 4; do
 	rt_send "ob-$i" "127.0.$((8 + i)).9" "offer@spam$i.example" "ob$i@rcpt.example" outbreak.eml
 	rt_expect_outcome "ob-$i" accepted
 done
-rt_send ob-4 127.0.12.9 offer@spam4.example ob4@rcpt.example outbreak.eml
-rt_expect_outcome ob-4 accepted # spam is tagged here
+rt_send ob-5 127.0.13.9 offer@spam5.example ob5@rcpt.example outbreak.eml
+rt_expect_outcome ob-5 accepted # spam is tagged here
 rt_wait_queue || true
-for i in 1 2 3; do
+for i in 1 2 3 4; do
 	rt_check "ob-$i: not an outbreak yet" "$(outbreak_symbol "ob-$i")" ""
 done
-rt_check "ob-4: a copy of an outbreak" "$(outbreak_symbol ob-4)" "RAMPART_OUTBREAK("
+rt_check "ob-5: a copy of an outbreak" "$(outbreak_symbol ob-5)" "RAMPART_OUTBREAK("
 rt_check_match "the outbreak is logged" "$(grep ': outbreak: text:' "$RT_DIR/milter.log" | head -n1)" \
-	"kind=text messages=4 networks=3 domains=3 client=127\.0\.12\.9$"
+	"kind=text messages=4 networks=3 domains=3 client=127\.0\.13\.9$"
 fp=$(rt_ctl outbreak list | awk '$1 ~ /^text:/ { print $1 }' | head -n1)
 rt_check_match "outbreak list" "$fp" "^text:[0-9a-f]{16}$"
 rt_check_match "outbreak show" "$(rt_ctl outbreak show "$fp" | tr '\n' ' ')" \
-	"copies: 4 in this window.* networks=3 sender domains=3 state: outbreak since "
+	"copies: 5 in this window.* networks=3 sender domains=3 state: outbreak since "
 for f in $(rt_ctl outbreak list | awk '{ print $1 }'); do
 	rt_check_match "outbreak clear $f" "$(rt_ctl outbreak clear "$f")" ": cleared; "
 done
 rt_check "outbreak list after clear" "$(rt_ctl outbreak list)" ""
-rt_send ob-5 127.0.13.9 offer@spam5.example ob5@rcpt.example outbreak.eml
-rt_expect_outcome ob-5 accepted
+rt_send ob-6 127.0.14.9 offer@spam6.example ob6@rcpt.example outbreak.eml
+rt_expect_outcome ob-6 accepted
 rt_wait_queue || true
-rt_check "ob-5: cleared, no longer an outbreak" "$(outbreak_symbol ob-5)" ""
+rt_check "ob-6: cleared, no longer an outbreak" "$(outbreak_symbol ob-6)" ""
 
 rt_count
-rt_check "delivered: three before the lock, the one without a login, one after unlock, five to bomb and other, the greylisted retry, the three recipients, five copies of the offer" \
-	"$RT_DELIVERED" 17
+rt_check "delivered: three before the lock, the one without a login, one after unlock, five to bomb and other, the greylisted retry, the three recipients, six copies of the offer" \
+	"$RT_DELIVERED" 18
 rt_check_nothing_lost
 
 rt_finish

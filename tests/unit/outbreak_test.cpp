@@ -87,25 +87,35 @@ TEST_CASE("outbreak: a campaign split across two nodes becomes an outbreak for b
         CAPTURE(i);
         CHECK_FALSE(flagged(deliver(i % 2 ? node_a : node_b, bot(i))));
     }
-    // The tenth copy crosses every threshold: it and every later one score.
-    const auto tenth = deliver(node_b, bot(10));
-    CHECK(flagged(tenth));
-    CHECK(symbols(tenth).find(fmt::format("RAMPART_OUTBREAK({:.2f})", cfg->outbreak_score)) != std::string::npos);
-    CHECK(flagged(deliver(node_a, bot(11))));
-    // Neither node counted more than its half: the list is the fleet's.
+    // The tenth copy crosses every threshold: it is judged before it is
+    // one, and every later copy, on either node, scores.
+    CHECK_FALSE(flagged(deliver(node_b, bot(10))));
+    CHECK(redis(*node_a, {"ZCARD", node_a->keys.outbreak_list()}).as_integer() == 0);
+    const auto eleventh = deliver(node_a, bot(11));
+    CHECK(flagged(eleventh));
+    CHECK(symbols(eleventh).find(fmt::format("RAMPART_OUTBREAK({:.2f})", cfg->outbreak_score)) != std::string::npos);
+    CHECK(flagged(deliver(node_b, bot(12))));
+    // Neither node counted more than its half: the list is the fleet's, and
+    // an outbreak on it is marked listed.
     const auto list = redis(*node_a, {"ZRANGE", node_a->keys.outbreak_list(), "0", "-1"});
     REQUIRE(!list.elements.empty());
-    bool text_listed = false;
+    std::string text_fp;
     for (const auto& e : list.elements)
-        text_listed |= e.str.starts_with("text:");
-    CHECK(text_listed);
+        if (e.str.starts_with("text:"))
+            text_fp = e.str;
+    REQUIRE(!text_fp.empty());
+    const auto hit = redis(*node_a, {"HMGET", node_a->keys.outbreak(text_fp, "hit"), "kind", "messages", "listed"});
+    REQUIRE(hit.elements.size() == 3);
+    CHECK(hit.elements[0].str == "text");
+    CHECK(hit.elements[1].as_integer() == 10);
+    CHECK_FALSE(hit.elements[2].is_nil());
     // A copy with a name and a few words changed is caught by a near-duplicate band.
     std::string variant = kCampaign;
     variant.replace(variant.find("Dear customer"), 13, "Hello Michael");
-    const auto near = deliver(node_b, bot(12, variant));
+    const auto near = deliver(node_b, bot(13, variant));
     CHECK(flagged(near));
     // Another message is not.
-    CHECK_FALSE(flagged(deliver(node_a, bot(13, "Minutes of Tuesday's meeting: the budget for the new office was "
+    CHECK_FALSE(flagged(deliver(node_a, bot(14, "Minutes of Tuesday's meeting: the budget for the new office was "
                                                 "approved, the move is planned for March, and everyone should "
                                                 "clear their desks by the end of February. Questions go to Anna "
                                                 "in facilities.\r\n"))));
@@ -156,7 +166,10 @@ TEST_CASE("outbreak: the window slides; an outbreak lasts outbreak.ttl_s; a clea
     }
     Copy sixth = bot(9);
     sixth.at = kNoon + std::chrono::seconds(30);
-    CHECK(flagged(deliver(rt, sixth)));
+    CHECK_FALSE(flagged(deliver(rt, sixth))); // it makes the outbreak: judged before it is one
+    Copy seventh = bot(10);
+    seventh.at = kNoon + std::chrono::seconds(40);
+    CHECK(flagged(deliver(rt, seventh)));
 
     // Cleared by hand (as rampartctl outbreak clear does): later copies pass, and do not bring it back.
     const auto list = redis(*rt, {"ZRANGE", rt->keys.outbreak_list(), "0", "-1"});
@@ -164,7 +177,7 @@ TEST_CASE("outbreak: the window slides; an outbreak lasts outbreak.ttl_s; a clea
         redis(*rt, {"DEL", rt->keys.outbreak(e.str, "hit")});
         redis(*rt, {"SET", rt->keys.outbreak(e.str, "clear"), "1", "EX", "3600"});
     }
-    for (int i = 10; i <= 14; ++i) {
+    for (int i = 11; i <= 15; ++i) {
         Copy c = bot(i);
         c.at = kNoon + std::chrono::seconds(60);
         CHECK_FALSE(flagged(deliver(rt, c)));
