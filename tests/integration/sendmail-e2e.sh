@@ -103,6 +103,8 @@ getent passwd mail >/dev/null || rt_skip "no mail user (Sendmail's DefaultUser)"
 rt_find_binaries
 rt_init
 
+# Ports as every test takes them: free, outside the ephemeral range,
+# claimed against concurrent runs (rt_free_port); never 25 or 7357.
 RT_REDIS_PORT=$(rt_free_port)
 RT_MILTER_PORT=$(rt_free_port)
 sink_port=$(rt_free_port)
