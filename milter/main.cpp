@@ -8,7 +8,9 @@
 //   privileges, detaches (without -f), and serves the MTA with libmilter. SIGHUP reloads the
 //   configuration (a bad one is refused and the running one stays); SIGTERM
 //   and SIGINT stop accepting connections and give transactions in flight
-//   up to milter.shutdown_timeout_ms to finish.
+//   up to milter.shutdown_timeout_ms to finish. Started by systemd with
+//   Type=notify, it reports readiness, reloads and stopping on
+//   $NOTIFY_SOCKET.
 //
 //   libmilter's own signal thread treats SIGHUP as "stop". To keep SIGHUP
 //   for reloading, smfi_main runs in a thread of its own, and the main
@@ -36,11 +38,15 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <thread>
 
@@ -200,6 +206,55 @@ bool drop_privileges(const std::string& user, const std::string& socket)
     return true;
 }
 
+// systemd's readiness protocol (sd_notify(3)), without libsystemd: one
+// datagram of "KEY=VALUE" lines to the unix socket named by $NOTIFY_SOCKET,
+// a path or, with a leading '@', a name in the abstract namespace. Without
+// the variable (not started by systemd with Type=notify) it does nothing;
+// a failure to send is logged and otherwise ignored.
+void notify_service_manager(const std::string& state)
+{
+    const char* name = std::getenv("NOTIFY_SOCKET");
+    if (name == nullptr || (name[0] != '/' && name[0] != '@'))
+        return;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const size_t len = std::strlen(name);
+    if (len >= sizeof addr.sun_path) {
+        log::warning("NOTIFY_SOCKET is too long for a unix socket address");
+        return;
+    }
+    std::memcpy(addr.sun_path, name, len);
+    if (name[0] == '@')
+        addr.sun_path[0] = '\0';
+    const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr),
+                         static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len)) < 0)
+        log::warning("cannot notify the service manager ({}): {}", name, std::strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+// RELOADING=1 carries the CLOCK_MONOTONIC time of the reload request.
+std::string reloading_state()
+{
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return "RELOADING=1\nMONOTONIC_USEC=" +
+           std::to_string(static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000);
+}
+
+// Under systemd, standard error is already a stream into the journal
+// ($JOURNAL_STREAM names its device and inode), and so is syslog: echoing
+// every line to standard error too would log it twice.
+bool stderr_is_journal()
+{
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    struct stat st {};
+    if (stream == nullptr || fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) == stream;
+}
+
 // Reloads on SIGHUP: validate first; a bad file leaves everything as it was.
 void reload(const std::string& path)
 {
@@ -286,7 +341,8 @@ int main(int argc, char** argv)
 
     // Until the daemon detaches, errors go to the terminal too, so that a
     // socket that cannot be opened makes the starting command fail visibly.
-    log::open("rampart-milter", log::facility_from_name(cfg->log_facility), true);
+    const bool echo_to_stderr = !(opt.foreground && cfg->log_syslog && stderr_is_journal());
+    log::open("rampart-milter", log::facility_from_name(cfg->log_facility), echo_to_stderr);
     log::set_level(level_named(cfg->log_level));
     log::set_syslog(cfg->log_syslog);
     if (!cfg->log_syslog && !opt.foreground)
@@ -331,17 +387,21 @@ int main(int argc, char** argv)
             log::error("libmilter stopped with an error");
     });
     server.detach();
+    notify_service_manager("READY=1");
 
     for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
+            notify_service_manager(reloading_state());
             reload(opt.config);
+            notify_service_manager("READY=1");
             continue;
         }
         break;
     }
+    notify_service_manager("STOPPING=1");
     const auto grace = std::chrono::milliseconds(milter::current_runtime()->config->milter_shutdown_timeout_ms);
     const auto deadline = std::chrono::steady_clock::now() + grace;
     log::info("stopping: no new connections; waiting up to {} ms for {} connection(s) in flight", grace.count(),
