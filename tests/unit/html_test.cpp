@@ -354,7 +354,9 @@ TEST_CASE("html: hostile input completes quickly with bounded output")
         const auto t0 = std::chrono::steady_clock::now();
         const Converted whole = convert(h.html);
         const Converted small = convert(h.html, 4096);
-        CHECK(seconds_since(t0) < 10.0);
+        // A guard against work that grows with the square of the input (hours
+        // on these), not a speed test: generous for -O0 and sanitizers.
+        CHECK(seconds_since(t0) < 120.0);
         CHECK(whole.text.size() <= h.html.size());
         CHECK(whole.text.starts_with(h.want_prefix));
         CHECK(small.text == whole.text);
