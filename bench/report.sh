@@ -306,7 +306,9 @@ report() {
     fi
     echo
     echo "## rampart's configuration"
-    sed 's/^/    /' "$scratch/rampart.conf"
+    # The report names the source tree's files relative to it, not where
+    # this machine keeps them.
+    sed -e "s|$here/\.\./|./|g" -e 's/^/    /' "$scratch/rampart.conf"
     echo
     echo "## Raw results (filter, socket, concurrency, round, rampart-loadgen JSON)"
     sed "s|unix:$scratch/|unix:|g" "$scratch/json.txt"
