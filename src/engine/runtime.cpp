@@ -58,11 +58,14 @@ void add_stats(Runtime& rt, const Runtime* previous)
 {
     const Config& cfg = *rt.config;
     rt.node = cfg.stats_node.empty() ? host_name() : cfg.stats_node;
-    if (!cfg.stats_enabled && cfg.metrics_listen.empty())
+    // The endpoint is opened at start only (metrics.listen needs a
+    // restart): whether steps and checks are timed is decided then too.
+    const bool timing = previous ? previous->stats && previous->stats->timing() : !cfg.metrics_listen.empty();
+    if (!cfg.stats_enabled && !timing)
         return;
     // The counters only grow, whatever the reloads (Prometheus counters).
     rt.stats = previous && previous->stats ? previous->stats : std::make_shared<stats::Recorder>();
-    rt.stats->set_timing(!cfg.metrics_listen.empty());
+    rt.stats->set_timing(timing);
     if (previous)
         rt.stats->reloaded();
 }

@@ -50,12 +50,13 @@ std::map<std::string, std::string> increments(const Batch& b)
     return out;
 }
 
-// A Runtime as Runtime::make builds it, for the stats part: with its Recorder.
-std::shared_ptr<const Runtime> runtime_with_stats(const std::string& toml)
+// A Runtime as Runtime::make builds it, for the stats part: with its
+// Recorder; `previous` the Runtime a reload replaces.
+std::shared_ptr<const Runtime> runtime_with_stats(const std::string& toml, const Runtime* previous = nullptr)
 {
     auto cfg = config(toml);
     auto rt = std::const_pointer_cast<Runtime>(runtime(cfg));
-    add_stats(*rt, nullptr);
+    add_stats(*rt, previous);
     return rt;
 }
 
@@ -381,4 +382,29 @@ TEST_CASE("no stats, no metrics: nothing is counted")
 {
     const auto rt = runtime_with_stats(kNoRedisChecks + "[stats]\nenabled = false\n");
     CHECK_FALSE(rt->stats);
+}
+
+TEST_CASE("a reload keeps the counts and counts a generation; timing stays as the start decided")
+{
+    const auto metrics = kNoRedisChecks + "[metrics]\nlisten = \"127.0.0.1:9925\"\n";
+    const auto stats_off = kNoRedisChecks + "[stats]\nenabled = false\n";
+    SUBCASE("started without the endpoint")
+    {
+        const auto first = runtime_with_stats(kNoRedisChecks);
+        first->stats->message(kClean, kAccept, card({}));
+        const auto second = runtime_with_stats(metrics, first.get());
+        CHECK(second->stats == first->stats);
+        CHECK(second->stats->generation() == 2);
+        CHECK_FALSE(second->stats->timing()); // no endpoint was opened: nothing to time for
+        CHECK(second->stats->counts().messages[kClean][kAccept] == 1);
+        CHECK_FALSE(runtime_with_stats(stats_off, second.get())->stats);
+    }
+    SUBCASE("started with the endpoint: it keeps its counts whatever the reloads say")
+    {
+        const auto first = runtime_with_stats(metrics);
+        const auto second = runtime_with_stats(stats_off, first.get());
+        REQUIRE(second->stats);
+        CHECK(second->stats == first->stats);
+        CHECK(second->stats->timing());
+    }
 }
