@@ -169,6 +169,11 @@ void MetricsServer::serve(int client)
         if (request.size() >= kMaxRequestBytes) {
             send_all(client, answer("400 Bad Request", "text/plain",
                                     fmt::format("request larger than {} bytes\n", kMaxRequestBytes)));
+            // Closing with unread input would reset the connection, and the
+            // client could lose the answer: read on (within the deadline) first.
+            shutdown(client, SHUT_WR);
+            while (std::chrono::steady_clock::now() < deadline && recv(client, buf, sizeof buf, 0) > 0) {
+            }
             return;
         }
         if (std::chrono::steady_clock::now() >= deadline)

@@ -10,7 +10,7 @@
 #	  - GET /metrics on node-a shows rampart_messages_total grown by what
 #	    node-a decided (clean/accept by 2, confirmed-spam/reject by 1),
 #	    RAMPART_GTUBE's hit, the end-of-message steps timed and the gtube
-#	    check timed; any other path is 404;
+#	    check timed; any other path is 404, a request past 8192 bytes 400;
 #	  - rampartctl stats --json, once both nodes have flushed, shows the
 #	    fleet's counts as the sum of the nodes' (3 clean/accept in the
 #	    last hour), each node's own, both alive with their breakers
@@ -85,7 +85,7 @@ sample() {
 }
 
 before=$(fetch /metrics)
-rt_check "GET /metrics answers 200" "$(printf '%s\n' "$before" | head -n 1)" 200
+rt_check "GET /metrics answers 200" "$(printf '%s\n' "$before" | sed -n 1p)" 200
 
 cat >"$RT_DIR/send.py" <<'PYTHON'
 import os
@@ -130,7 +130,21 @@ rt_check "each end of message is timed" "$(grown 'rampart_phase_seconds_count{ph
 rt_check_match "the gtube check is timed" "$(sample "$after" 'rampart_check_seconds_count{check="gtube"}')" '^[1-9]'
 rt_check "the breaker is closed" "$(sample "$after" rampart_redis_breaker_open)" 0
 rt_check_match "Redis round trips are counted" "$(sample "$after" rampart_redis_round_trips_total)" '^[1-9]'
-rt_check "another path is 404" "$(fetch / | head -n 1)" 404
+rt_check "another path is 404" "$(fetch / | sed -n 1p)" 404
+oversized=$(python3 - "$metrics_port" <<'PYTHON'
+import socket
+import sys
+
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+try:
+    s.sendall(b"GET /metrics HTTP/1.0\r\nX-Pad: " + b"a" * 9000)
+except OSError as e:  # the server gave up reading: its answer may still be there
+    print(f"send: {e}", file=sys.stderr)
+print(s.recv(100).split(b"\r\n")[0].decode())
+PYTHON
+)
+rt_check "a request past 8192 bytes is refused" "$oversized" "HTTP/1.0 400 Bad Request"
+rt_check "the endpoint still serves after it" "$(fetch /metrics | sed -n 1p)" 200
 
 # Both nodes flush every second; wait until the fleet holds all four.
 json_field() {
@@ -165,7 +179,7 @@ rt_check "both nodes alive, breakers closed" \
 table=$(rt_ctl stats 2>&1 || true)
 rt_check_match "the table lists node-a as up" "$table" '^  node-a +up, breaker closed, flushed [0-9]+ s ago \(every 1 s\)'
 rt_check_match "the table sums clean/accept" "$table" '^  clean/accept +[0-9]+ +3 +3 +3$'
-rt_check_match "--node shows one node" "$(rt_ctl stats --node node-b 2>&1 | head -n 1)" '^node node-b: up, breaker closed'
+rt_check_match "--node shows one node" "$(rt_ctl stats --node node-b 2>&1 | sed -n 1p)" '^node node-b: up, breaker closed'
 set +e
 rt_ctl stats --frob >"$RT_DIR/usage.out" 2>&1
 status=$?
