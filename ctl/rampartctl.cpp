@@ -14,6 +14,7 @@
 //   rampartctl [-c FILE] forget [--domain DOMAIN] PATH...
 //   rampartctl [-c FILE] bayes stats|expire [--domain DOMAIN]
 //   rampartctl [-c FILE] bayes classify [--domain DOMAIN] PATH...
+//   rampartctl [-c FILE] stats [--node NODE] [--json]
 // DESCRIPTION
 //   Reads the same configuration file as rampart-milter to find Redis and
 //   the key prefix, so that what it shows and changes is what the fleet
@@ -24,6 +25,7 @@
 #include "bayes/stored.hpp"
 #include "bayes/token_store.hpp"
 #include "config/config.hpp"
+#include "ctl/stats.hpp"
 #include "net/address.hpp"
 #include "store/keys.hpp"
 #include "store/redis.hpp"
@@ -91,6 +93,10 @@ void usage(FILE* out)
                "      delete rare stale tokens in every bucket now\n"
                "  bayes classify [--domain DOMAIN] PATH...\n"
                "      print each message's spam probability, tokens combined and name\n"
+               "  stats [--node NODE] [--json]\n"
+               "      messages by category and action, symbol hits, Redis and DNS errors over\n"
+               "      the last minute, hour, day and 30 days: the fleet's and each node's state,\n"
+               "      or one node's\n"
                "\n"
                "  -c, --config FILE   configuration file (default /etc/rampart/rampart.conf)\n"
                "  -h, --help          this help;  --version  the version\n"
@@ -844,6 +850,8 @@ int dispatch(const Config& cfg, std::vector<std::string> a)
         return ctl.learn(c, *domain, {a.begin() + static_cast<std::ptrdiff_t>(paths), a.end()});
     }
     const auto n = a.size();
+    if (n >= 1 && a[0] == "stats")
+        return rampart::ctl::stats_command(cfg, {a.begin() + 1, a.end()});
     if (n >= 1 && a[0] == "list") {
         if (n >= 2 && (a[1] == "add" || a[1] == "del")) {
             if (n < 5)

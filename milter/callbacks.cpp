@@ -19,6 +19,7 @@
 //   never takes the process down.
 #include "engine/session.hpp"
 #include "milter/glue.hpp"
+#include "milter/step_timer.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
 
@@ -105,6 +106,7 @@ template <typename F> sfsistat guarded(SMFICTX* ctx, unsigned long no_reply_flag
     Connection* c = ensure_conn(ctx);
     if (c == nullptr)
         return SMFIS_TEMPFAIL;
+    const StepTimer timer(c->session.runtime(), step);
     try {
         if (c->failed)
             return (c->protocol & no_reply_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
@@ -283,6 +285,7 @@ sfsistat on_eom(SMFICTX* ctx)
     Connection* c = ensure_conn(ctx);
     if (c == nullptr)
         return SMFIS_TEMPFAIL;
+    const StepTimer timer(c->session.runtime(), "eom");
     try {
         if (c->failed) {
             c->failed = false;

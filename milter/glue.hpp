@@ -23,4 +23,12 @@ extern std::atomic<int> g_active_sessions;
 // smfi_register with rampart's callbacks; false on failure.
 bool register_filter();
 
+// Opens the metrics endpoint's socket when metrics.listen is set
+// (telemetry.cpp); false, logged, when it cannot listen.
+bool open_metrics(const Config& cfg);
+// Starts the stats flusher and the endpoint's thread.
+void start_telemetry();
+// Flushes the counters a last time and stops both.
+void stop_telemetry();
+
 } // namespace rampart::milter

@@ -369,6 +369,8 @@ int main(int argc, char** argv)
     set_nodelay_on_listeners();
     if (!opt.user.empty() && !drop_privileges(opt.user, socket))
         return 1;
+    if (!milter::open_metrics(*cfg))
+        return 1;
     if (!opt.foreground) {
         daemonize(); // before any thread starts: fork keeps only the calling thread
         log::open("rampart-milter", log::facility_from_name(cfg->log_facility), false);
@@ -380,6 +382,7 @@ int main(int argc, char** argv)
         log::error("{}", e.what());
         return 1;
     }
+    milter::start_telemetry();
     log::info("rampart-milter {} listening on {} (config {})", PACKAGE_VERSION, socket, opt.config);
 
     std::thread server([] {
@@ -414,6 +417,7 @@ int main(int argc, char** argv)
     if (milter::g_active_sessions > 0)
         log::warning("stopping with {} connection(s) still open; their MTAs apply milter_default_action",
                      milter::g_active_sessions.load());
+    milter::stop_telemetry(); // with a last flush of the counters
     // Background writes still queued (each pipeline bounded by redis.timeout_ms); a
     // store replaced by a reload drains its own queue when its last session ends.
     milter::current_runtime()->store->flush_writes();

@@ -51,6 +51,11 @@ struct Config {
     std::int64_t redis_breaker_cooldown_ms = 0;
     std::int64_t redis_pool_size = 0;
 
+    bool stats_enabled = true;
+    std::int64_t stats_flush_s = 0;
+    std::string stats_node;
+    std::string metrics_listen;
+
     std::vector<std::string> dns_servers;
     std::int64_t dns_timeout_ms = 0;
     std::int64_t dns_tries = 0;

@@ -215,6 +215,38 @@ const char* host_name_or_literal(std::string_view v)
     return domain_name(v);
 }
 
+// A node name: printable, without spaces or braces (it goes into key names).
+const char* node_name(std::string_view v)
+{
+    if (v.size() > 64)
+        return "must be at most 64 characters";
+    for (char c : v)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == '{' || c == '}' || c == 0x7f)
+            return "must not contain spaces, control characters or braces";
+    return nullptr;
+}
+
+// Empty, or ADDRESS:PORT with an IPv4 address or a bracketed IPv6 one.
+const char* listen_address(std::string_view v)
+{
+    if (v.empty())
+        return nullptr;
+    const auto colon = v.rfind(':');
+    if (colon == std::string_view::npos || colon == 0)
+        return "must be ADDRESS:PORT, e.g. 127.0.0.1:9925 or [::1]:9925";
+    auto host = v.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (!IpAddress::parse(host))
+        return "must be ADDRESS:PORT with an IP address, e.g. 127.0.0.1:9925 or [::1]:9925";
+    const auto port = v.substr(colon + 1);
+    int n = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc{} || end != port.data() + port.size() || n < 1 || n > 65535)
+        return "port must be in 1..65535";
+    return nullptr;
+}
+
 using K = SettingKind;
 
 // clang-format off
@@ -269,6 +301,19 @@ const Setting kSettings[] = {
     {"redis.pool_size", K::integer, "64", 1, 4096, {}, true,
      "idle Redis connections kept open for reuse",
      &Config::redis_pool_size},
+
+    {"stats.enabled", K::boolean, "true", 0, 0, {}, true,
+     "count messages, symbols and errors in memory and add them to the fleet's counters in Redis (rampartctl stats)",
+     &Config::stats_enabled},
+    {"stats.flush_s", K::integer, "10", 1, 300, {}, true,
+     "seconds between two sends of this node's counts to Redis, each one pipeline in the background",
+     &Config::stats_flush_s},
+    {"stats.node", K::string, R"("")", 0, 0, {}, true,
+     "this node's name in the counters; empty uses the host name",
+     &Config::stats_node, node_name},
+    {"metrics.listen", K::string, R"("")", 0, 0, {}, false,
+     "ADDRESS:PORT of the Prometheus endpoint (GET /metrics), e.g. 127.0.0.1:9925; empty serves none",
+     &Config::metrics_listen, listen_address},
 
     {"dns.servers", K::list, "[]", 0, 16, {}, true,
      "DNS servers as ADDRESS, ADDRESS:PORT or [IPv6]:PORT, asked in order; empty uses /etc/resolv.conf's",

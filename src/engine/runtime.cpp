@@ -1,6 +1,7 @@
 #include "engine/runtime.hpp"
 
 #include "ruleset/ruleset.hpp"
+#include "stats/recorder.hpp"
 #include "store/dns_cache.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
@@ -49,7 +50,24 @@ std::shared_ptr<const Runtime> Runtime::make(std::shared_ptr<const Config> cfg, 
                                                 .limits = std::move(limits),
                                                 .rules = std::move(rules)});
     add_services(*rt, previous);
+    add_stats(*rt, previous);
     return rt;
+}
+
+void add_stats(Runtime& rt, const Runtime* previous)
+{
+    const Config& cfg = *rt.config;
+    rt.node = cfg.stats_node.empty() ? host_name() : cfg.stats_node;
+    // The endpoint is opened at start only (metrics.listen needs a
+    // restart): whether steps and checks are timed is decided then too.
+    const bool timing = previous ? previous->stats && previous->stats->timing() : !cfg.metrics_listen.empty();
+    if (!cfg.stats_enabled && !timing)
+        return;
+    // The counters only grow, whatever the reloads (Prometheus counters).
+    rt.stats = previous && previous->stats ? previous->stats : std::make_shared<stats::Recorder>();
+    rt.stats->set_timing(timing);
+    if (previous)
+        rt.stats->reloaded();
 }
 
 void add_services(Runtime& rt, const Runtime* previous)
@@ -114,13 +132,19 @@ void add_host_facts(Runtime& rt)
     for (const auto& n : rt.config->network_internal)
         if (auto c = Cidr::parse(n)) // the configuration checked them
             rt.internal.push_back(*c);
+    const std::string host = host_name();
+    rt.own_names = rt.config->helo_own_names;
+    if (rt.own_names.empty())
+        rt.own_names.push_back(host);
+    rt.authserv_id = rt.config->auth_authserv_id.empty() ? host : rt.config->auth_authserv_id;
+}
+
+std::string host_name()
+{
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
         std::strcpy(host, "localhost");
-    rt.own_names = rt.config->helo_own_names;
-    if (rt.own_names.empty())
-        rt.own_names.push_back(lowercase(host));
-    rt.authserv_id = rt.config->auth_authserv_id.empty() ? lowercase(host) : rt.config->auth_authserv_id;
+    return lowercase(host);
 }
 
 std::vector<dns::BlockList> url_blocklists(const Config& cfg)

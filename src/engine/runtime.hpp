@@ -25,6 +25,10 @@
 #include <string>
 #include <vector>
 
+namespace rampart::stats {
+class Recorder;
+} // namespace rampart::stats
+
 namespace rampart::rules {
 class Ruleset;
 struct Loaded;
@@ -52,6 +56,10 @@ struct Runtime {
     std::shared_ptr<LeaseTable> leases{};             // null unless flood counts concurrent connections
     std::shared_ptr<const batv::KeyRing> batv_keys{}; // batv.key_file, read; null when batv.enabled is off
     std::vector<Cidr> batv_sign_networks{};           // batv.sign_networks, parsed
+    // This process's counters (kept across reloads); null when stats.enabled
+    // is off and metrics.listen is empty, so that nothing is counted.
+    std::shared_ptr<stats::Recorder> stats{};
+    std::string node{}; // stats.node, or this host's name
 
     // True when `ip` is in network.internal.
     bool is_internal(const IpAddress& ip) const;
@@ -66,6 +74,14 @@ struct Runtime {
 // add_host_facts, add_dns_services and the Notifier, reusing those of
 // `previous` where their settings are unchanged.
 void add_services(Runtime& rt, const Runtime* previous);
+
+// Fills the Runtime's node name and, when stats.enabled is on or
+// metrics.listen is set, its Recorder: `previous`'s, so that the counts
+// survive a reload (which counts as one more configuration generation).
+void add_stats(Runtime& rt, const Runtime* previous);
+
+// This host's name, lowercased ("localhost" when it has none).
+std::string host_name();
 
 // Fills the Runtime's facts of this host and its networks from its
 // configuration (network.internal, helo.own_names or the host name).

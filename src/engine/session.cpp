@@ -2,6 +2,7 @@
 
 #include "policy/policy.hpp"
 #include "ruleset/ruleset.hpp"
+#include "stats/recorder.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
 
@@ -90,7 +91,7 @@ Answer Session::run(Phase p)
     // settles the message before any counter is spent on it.
     for (const Check* c : all_checks())
         if (c->runs_in(p, cfg) && !c->uses_redis(p, cfg) && !settled_clean())
-            c->decide(p, ctx, {});
+            stats::timed(d_rt->stats.get(), *c, [&] { c->decide(p, ctx, {}); });
     const auto settled = [&] {
         return settled_clean() || d_client.answer.settles() || d_tx.answer.settles() ||
                (p == Phase::mail && d_client.pending_answer.settles());
@@ -102,7 +103,7 @@ Answer Session::run(Phase p)
         if (!c->runs_in(p, cfg) || !c->uses_redis(p, cfg) || settled() || f.nspans == f.spans.size())
             continue;
         const auto begin = batch.size();
-        c->request(p, ctx, batch); // may settle from memory instead
+        stats::timed(d_rt->stats.get(), *c, [&] { c->request(p, ctx, batch); }); // may settle from memory instead
         f.spans[f.nspans++] = {c, begin, batch.size()};
         f.verdict_waits |= batch.size() > begin && c->verdict_waits(p);
     }
@@ -110,7 +111,7 @@ Answer Session::run(Phase p)
         for (const Check* c : all_checks())
             if (c->runs_in(p, cfg) && c->uses_dns(p, cfg) && !settled()) {
                 std::vector<dns::Question> questions;
-                c->ask(p, ctx, questions);
+                stats::timed(d_rt->stats.get(), *c, [&] { c->ask(p, ctx, questions); });
                 ask_dns(p, *c, 1, std::move(questions));
             }
     if (!batch.empty()) {
@@ -162,7 +163,7 @@ void Session::collect_dns(DnsWait wait)
                 answers.push_back(l->ready() ? l->answer() : dns::Answer{dns::Status::timeout, {}, 0, false});
             Context ctx = context();
             std::vector<dns::Question> more;
-            f.check->conclude(f.phase, ctx, f.round, answers, more);
+            stats::timed(d_rt->stats.get(), *f.check, [&] { f.check->conclude(f.phase, ctx, f.round, answers, more); });
             if (!more.empty() && f.round < kMaxDnsRounds) {
                 ask_dns(f.phase, *f.check, f.round + 1, std::move(more));
                 progress = true;
@@ -197,7 +198,8 @@ void Session::finish(InFlight& f)
         const auto& s = f.spans[i];
         if (s.end > s.begin && (failed || s.end > replies.size()))
             continue; // no answer for this check; redis.on_failure applies below
-        s.check->decide(f.phase, ctx, replies.subspan(s.begin, s.end - s.begin));
+        stats::timed(d_rt->stats.get(), *s.check,
+                     [&] { s.check->decide(f.phase, ctx, replies.subspan(s.begin, s.end - s.begin)); });
     }
     if (failed && !f.orphan) {
         const bool connection_wide = f.phase == Phase::connect || f.phase == Phase::helo;
@@ -249,7 +251,10 @@ Answer Session::refuse(const Answer& a)
     Scorecard all = d_client.card;
     for (const auto& s : d_tx.card.symbols())
         all.add(s.name, s.score, s.detail);
-    log_decision("-", 0, a.kind == Answer::Kind::reject ? "reject" : "tempfail", all.summary());
+    const Action action = a.kind == Answer::Kind::reject ? Action::reject : Action::tempfail;
+    log_decision("-", 0, to_string(action), all.summary());
+    if (d_rt->stats)
+        d_rt->stats->message(stats::kUnclassified, static_cast<std::size_t>(action), all);
     return a;
 }
 
@@ -454,6 +459,8 @@ Outcome Session::eom(std::string_view queue_id)
     const char* action_name = to_string(action);
     sw.lap();
     log_decision(to_string(category), d_tx.card.total(), action_name, d_tx.card.summary());
+    if (d_rt->stats)
+        d_rt->stats->message(static_cast<std::size_t>(category), static_cast<std::size_t>(action), d_tx.card);
     release_content();
     orphan_message_flights();
     d_in_message = false;

@@ -151,4 +151,14 @@ std::string Keys::dns(std::string_view question) const
     return k;
 }
 
+std::string Keys::stats_bucket(std::string_view node, char unit, std::int64_t bucket) const
+{
+    return tagged(node.empty() ? std::string("stats") : fmt::format("stats:{}", node),
+                  fmt::format("{}:{}", unit, bucket));
+}
+
+std::string Keys::stats_state(std::string_view node) const { return tagged(fmt::format("stats:{}", node), "state"); }
+
+std::string Keys::stats_nodes() const { return tagged("stats", "nodes"); }
+
 } // namespace rampart

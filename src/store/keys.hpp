@@ -41,6 +41,12 @@
 //   PREFIX account:seen                             zset    login -> last message (s); trimmed to account.ttl_s
 //   PREFIX account:locked                           set     locked logins (admin state, no TTL)
 //   PREFIX dns:TYPE/NAME                            string  a DNS answer (dns::encode_answer); its TTL
+//   PREFIX {stats:NODE}:m:MINUTE                    hash    a node's counts of one minute; 2 hours
+//   PREFIX {stats:NODE}:h:HOUR                      hash    the same of one hour; 2 days
+//   PREFIX {stats:NODE}:d:DAY                       hash    the same of one day; 35 days
+//   PREFIX {stats}:m:MINUTE, :h:HOUR, :d:DAY        hash    the fleet's counts, the same TTLs
+//   PREFIX {stats:NODE}:state                       hash    breaker, flushed, flush_s, version; 35 days
+//   PREFIX {stats}:nodes                            zset    node -> last flush (s); trimmed to 35 days
 //
 //   NET is the client's network in CIDR form (network.ipv4_prefix /
 //   ipv6_prefix), IP the client address, SENDER the lowercased envelope
@@ -52,6 +58,8 @@
 //   '_'; WINDOW the window's number (seconds since 1970 / account.window_s,
 //   or / mailbomb.window_s, or / outbreak.window_s). FP a fingerprint
 //   (checks/fingerprint.hpp: "text:HEX", "urls:HEX", "near2:HEX"). RCPT is a lowercased recipient address.
+//   NODE is stats.node (or the host name); MINUTE, HOUR and DAY are minutes,
+//   hours and days since 1970 (stats/flush.hpp names the fields).
 #pragma once
 
 #include "net/address.hpp"
@@ -108,6 +116,12 @@ class Keys {
 
     // `question` is the resolver's "TYPE/NAME".
     std::string dns(std::string_view question) const;
+
+    // The counters of rampartctl stats: `node` empty for the fleet's;
+    // `unit` 'm', 'h' or 'd'; `bucket` the minute, hour or day since 1970.
+    std::string stats_bucket(std::string_view node, char unit, std::int64_t bucket) const;
+    std::string stats_state(std::string_view node) const;
+    std::string stats_nodes() const;
 
   private:
     std::string bayes_tag(std::string_view scope, std::int64_t shard) const;

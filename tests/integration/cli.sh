@@ -59,6 +59,8 @@ expect "rampartctl account list takes --locked only" 2 "expected show LOGIN" "$c
 expect "rampartctl account show needs a login" 2 "expected show LOGIN" "$ctl" -c "$dir/dump.conf" account show
 expect "rampartctl outbreak needs a command" 2 "expected list, show FINGERPRINT" "$ctl" -c "$dir/dump.conf" outbreak
 expect "rampartctl outbreak show needs a fingerprint" 2 "not a fingerprint" "$ctl" -c "$dir/dump.conf" outbreak show text:xyz
+expect "rampartctl stats --node needs a name" 2 "expected --node NODE or --json" "$ctl" -c "$dir/dump.conf" stats --node
+expect "rampartctl stats takes no other argument" 2 "expected --node NODE or --json" "$ctl" -c "$dir/dump.conf" stats hour
 
 printf '[redis]\nservers = ["127.0.0.1:1"]\nconnect_timeout_ms = 100\n' >"$dir/dead.conf"
 expect "rampartctl with Redis down" 1 "Redis" "$ctl" -c "$dir/dead.conf" list show
