@@ -32,6 +32,7 @@
 #include "util/log.hpp"
 #include "util/mailbox.hpp"
 #include "util/text.hpp"
+#include "util/utc.hpp"
 
 #include <fmt/format.h>
 #include <getopt.h>
@@ -165,17 +166,6 @@ std::int64_t now()
         .count();
 }
 
-// Seconds since 1970 as 2026-12-07T09:00:00Z.
-std::string utc(std::int64_t t)
-{
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    char buf[32];
-    if (gmtime_r(&tt, &tm) == nullptr || std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        return std::to_string(t);
-    return buf;
-}
-
 class Ctl {
   public:
     explicit Ctl(const Config& cfg) : d_cfg(cfg), d_store(cfg), d_keys(cfg.redis_prefix) {}
@@ -297,7 +287,7 @@ class Ctl {
                                       : kind == "throttle" ? "throttled"
                                       : kind == "hold"     ? "held"
                                                            : printable(kind);
-            std::printf("state: %s since %s%s: %s\n", state.c_str(), utc(block[2].as_integer()).c_str(),
+            std::printf("state: %s since %s%s: %s\n", state.c_str(), utc_time(block[2].as_integer()).c_str(),
                         ttl > 0 ? fmt::format(", for {} s more", ttl).c_str() : "", printable(block[1].str).c_str());
         } else {
             std::printf("state: active\n");
@@ -308,7 +298,7 @@ class Ctl {
         }
         const auto window = static_cast<std::int64_t>(field("w"));
         std::printf("window: %s (%lld s) messages=%.0f recipients=%.0f domains=%.0f addresses=%.0f\n",
-                    utc(window * d_cfg.account_window_s).c_str(), static_cast<long long>(d_cfg.account_window_s),
+                    utc_time(window * d_cfg.account_window_s).c_str(), static_cast<long long>(d_cfg.account_window_s),
                     field("m"), field("r"), field("d"), field("i"));
         if (stat.contains("bm"))
             std::printf("baseline: messages=%.2f recipients=%.2f domains=%.2f addresses=%.2f\n", field("bm"),
@@ -322,7 +312,7 @@ class Ctl {
         std::printf("verdicts: clean=%.2f spam=%.2f spam_share=%s\n", clean, spam,
                     total > 0 ? fmt::format("{:.0f}%", 100 * spam / total).c_str() : "-");
         if ((*r)[3].type == Reply::Type::string)
-            std::printf("last message: %s\n", utc((*r)[3].as_integer()).c_str());
+            std::printf("last message: %s\n", utc_time((*r)[3].as_integer()).c_str());
         return kOk;
     }
 
@@ -394,7 +384,7 @@ class Ctl {
                     continue; // unlocked by its key's removal
                 std::string line = printable(logins[i].first);
                 if (!locked)
-                    line += " last=" + utc(logins[i].second);
+                    line += " last=" + utc_time(logins[i].second);
                 line += " state=" + (blocked ? printable(kb[0].str) : std::string("active"));
                 if (blocked)
                     line += " reason=\"" + printable(kb[1].str) + "\"";
@@ -433,7 +423,7 @@ class Ctl {
                     continue;
                 }
                 std::printf("%s since=%s messages=%s networks=%s domains=%s expires_in=%llds\n",
-                            printable(fps[i]).c_str(), utc(h[0].as_integer()).c_str(), printable(h[1].str).c_str(),
+                            printable(fps[i]).c_str(), utc_time(h[0].as_integer()).c_str(), printable(h[1].str).c_str(),
                             printable(h[2].str).c_str(), printable(h[3].str).c_str(),
                             static_cast<long long>((*got)[2 * (i - from) + 1].as_integer(0)));
             }
@@ -469,13 +459,13 @@ class Ctl {
             return kOk;
         }
         if (e[4].type == Reply::Type::string) // kept with outbreak.delay_s only
-            std::printf("first seen: %s\n", utc(e[4].as_integer()).c_str());
+            std::printf("first seen: %s\n", utc_time(e[4].as_integer()).c_str());
         std::printf("copies: %lld in this window, %lld in the one before; networks=%lld sender domains=%lld\n",
                     static_cast<long long>(e[0].as_integer(0)), static_cast<long long>(e[1].as_integer(0)),
                     static_cast<long long>(e[2].as_integer(0)), static_cast<long long>(e[3].as_integer(0)));
         if (hit)
             std::printf("state: outbreak since %s (messages=%s networks=%s domains=%s), for %lld s more\n",
-                        utc(h[0].as_integer()).c_str(), printable(h[1].str).c_str(), printable(h[2].str).c_str(),
+                        utc_time(h[0].as_integer()).c_str(), printable(h[1].str).c_str(), printable(h[2].str).c_str(),
                         printable(h[3].str).c_str(), static_cast<long long>(e[6].as_integer(0)));
         else if (e[7].as_integer(-2) > 0)
             std::printf("state: cleared by hand, for %lld s more\n", static_cast<long long>(e[7].as_integer(0)));

@@ -8,6 +8,7 @@
 //   same, the windows in kWindowNames order.
 #include "stats/report.hpp"
 #include "util/text.hpp"
+#include "util/utc.hpp"
 
 #include <fmt/format.h>
 
@@ -43,16 +44,6 @@ std::array<std::uint64_t, kWindows> sum(const std::vector<Row>& rs)
         for (std::size_t w = 0; w < kWindows; ++w)
             s[w] += r.second[w];
     return s;
-}
-
-std::string utc(std::int64_t t)
-{
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    char buf[32];
-    if (gmtime_r(&tt, &tm) == nullptr || std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        return std::to_string(t);
-    return buf;
 }
 
 void table_line(std::string& out, std::string_view name, const std::array<std::uint64_t, kWindows>& c)
@@ -126,7 +117,8 @@ std::string format_table(const Report& r)
 {
     std::string out;
     if (r.has_fleet) {
-        out += fmt::format("fleet: {} node{}, at {}\n", r.nodes.size(), r.nodes.size() == 1 ? "" : "s", utc(r.now_s));
+        out +=
+            fmt::format("fleet: {} node{}, at {}\n", r.nodes.size(), r.nodes.size() == 1 ? "" : "s", utc_time(r.now_s));
         table_scope(out, r.fleet);
         out += "nodes\n";
         if (r.nodes.empty())
@@ -139,7 +131,7 @@ std::string format_table(const Report& r)
         return out;
     }
     for (const auto& n : r.nodes) {
-        out += fmt::format("node {}: {}, at {}\n", printable(n.node, 64), state_text(n, r.now_s), utc(r.now_s));
+        out += fmt::format("node {}: {}, at {}\n", printable(n.node, 64), state_text(n, r.now_s), utc_time(r.now_s));
         table_scope(out, n.totals);
     }
     return out;
