@@ -29,6 +29,7 @@
 #include "net/address.hpp"
 #include "store/keys.hpp"
 #include "store/redis.hpp"
+#include "store/reputation.hpp"
 #include "util/log.hpp"
 #include "util/mailbox.hpp"
 #include "util/text.hpp"
@@ -239,24 +240,26 @@ class Ctl {
             return fail_usage(fmt::format("\"{}\" is not an IP address", printable(ip_text)));
         const Cidr net =
             network_of(*ip, static_cast<int>(d_cfg.network_ipv4_prefix), static_cast<int>(d_cfg.network_ipv6_prefix));
+        const auto now = std::chrono::system_clock::now();
+        const auto h = d_cfg.reputation_half_life_s;
         Batch b;
-        b.eval(Script::reputation_read, {d_keys.rep_ip(*ip, net), d_keys.rep_net(net)},
-               {std::to_string(d_cfg.reputation_half_life_s)});
+        reputation::read(b, d_keys.rep_ip(*ip, net), now, h);
+        reputation::read(b, d_keys.rep_net(net), now, h);
         auto r = run(b);
         if (!r)
             return kFailed;
-        const auto& e = (*r)[0].elements;
-        if (e.size() != 4) {
+        if (r->size() != 2 || (*r)[0].type != Reply::Type::array || (*r)[1].type != Reply::Type::array) {
             std::fprintf(stderr, "rampartctl: unexpected reply from Redis\n");
             return kFailed;
         }
-        const auto line = [](const std::string& what, long long c, long long s) {
-            const double clean = c / 1000.0, spam = s / 1000.0, total = clean + spam;
-            std::printf("%s clean=%.2f spam=%.2f spam_share=%s\n", what.c_str(), clean, spam,
-                        total > 0 ? fmt::format("{:.0f}%", 100 * spam / total).c_str() : "-");
+        const auto line = [&](const std::string& what, const Reply& reply) {
+            const auto n = reputation::counts(reply, now, h);
+            const double total = n.clean + n.spam;
+            std::printf("%s clean=%.2f spam=%.2f spam_share=%s\n", what.c_str(), n.clean, n.spam,
+                        total > 0 ? fmt::format("{:.0f}%", 100 * n.spam / total).c_str() : "-");
         };
-        line("ip " + ip->to_string(), e[0].as_integer(), e[1].as_integer());
-        line("net " + net.to_string(), e[2].as_integer(), e[3].as_integer());
+        line("ip " + ip->to_string(), (*r)[0]);
+        line("net " + net.to_string(), (*r)[1]);
         return kOk;
     }
 

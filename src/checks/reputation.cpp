@@ -14,19 +14,23 @@
 //   nothing about its sender. Neither are tempfailed ones. The default
 //   weights together stay below category.spam_score, so that reputation
 //   alone never makes a message spam and then feeds on its own verdict.
+//   The counts are kept in forward-decay form (store/reputation.hpp), so
+//   that both the read and the record are plain commands, no script.
 // PHASES
-//   connect (read, one EVALSHA in the connection's pipeline, sent without
-//   waiting; its replies are needed at end of message), eom
-//   (record, one EVALSHA sent in the background after the verdict; its
-//   failure is logged, never fatal).
+//   connect (read, two HMGET in the connection's pipeline, sent without
+//   waiting; their replies are needed at end of message), eom (record,
+//   HINCRBYFLOAT, HDEL and EXPIRE per key, sent in the background after the
+//   verdict; a failure is logged, never fatal).
 // REDIS KEYS
-//   PREFIX{NET}:rep:ip:IP, PREFIX{NET}:rep:net - hashes c, s, t; TTL reputation.ttl_s
+//   PREFIX{NET}:rep:ip:IP, PREFIX{NET}:rep:net - hashes c:L:E, s:L:E (see
+//   store/reputation.hpp); TTL reputation.ttl_s
 // SYMBOLS
 //   RAMPART_REP_IP_SPAM (up to +ip_weight), RAMPART_REP_IP_CLEAN (down to -ip_weight),
 //   RAMPART_REP_NET_SPAM (up to +net_weight), RAMPART_REP_NET_CLEAN (down to -net_weight)
 // SETTINGS
 //   reputation.enabled, reputation.half_life_s, reputation.min_messages,
 //   reputation.ttl_s, reputation.ip_weight, reputation.net_weight
+#include "store/reputation.hpp"
 #include "checks/check.hpp"
 #include "config/config.hpp"
 #include "engine/runtime.hpp"
@@ -48,16 +52,17 @@ class ReputationCheck final : public Check {
     {
         if (!ctx.client.ip)
             return;
-        batch.eval(Script::reputation_read, keys(ctx), {std::to_string(ctx.cfg.reputation_half_life_s)});
+        for (const auto& key : keys(ctx))
+            reputation::read(batch, key, ctx.client.connected, ctx.cfg.reputation_half_life_s);
     }
 
     void decide(Phase, Context& ctx, std::span<const Reply> replies) const override
     {
-        if (replies.empty() || replies[0].elements.size() != 4)
+        if (replies.size() != 2)
             return;
-        const auto& e = replies[0].elements;
-        score(ctx, e[0].as_integer() / 1000.0, e[1].as_integer() / 1000.0, ctx.cfg.reputation_ip_weight, "IP");
-        score(ctx, e[2].as_integer() / 1000.0, e[3].as_integer() / 1000.0, ctx.cfg.reputation_net_weight, "NET");
+        const auto h = ctx.cfg.reputation_half_life_s;
+        score(ctx, reputation::counts(replies[0], ctx.client.connected, h), ctx.cfg.reputation_ip_weight, "IP");
+        score(ctx, reputation::counts(replies[1], ctx.client.connected, h), ctx.cfg.reputation_net_weight, "NET");
     }
 
     void record(Category c, const Context& ctx, Batch& batch) const override
@@ -65,9 +70,9 @@ class ReputationCheck final : public Check {
         if (!ctx.cfg.reputation_enabled || !ctx.client.ip || ctx.client.allowed || ctx.tx.forced)
             return;
         const bool spam = c != Category::clean;
-        batch.eval(Script::reputation_update, keys(ctx),
-                   {std::to_string(ctx.cfg.reputation_half_life_s), spam ? "spam" : "clean",
-                    std::to_string(ctx.cfg.reputation_ttl_s)});
+        const auto now = std::chrono::system_clock::now();
+        for (const auto& key : keys(ctx))
+            reputation::add(batch, key, spam, now, ctx.cfg.reputation_half_life_s, ctx.cfg.reputation_ttl_s);
     }
 
   private:
@@ -76,9 +81,9 @@ class ReputationCheck final : public Check {
         return {ctx.rt.keys.rep_ip(*ctx.client.ip, ctx.client.net), ctx.rt.keys.rep_net(ctx.client.net)};
     }
 
-    static void score(Context& ctx, double clean, double spam, double weight, std::string_view what)
+    static void score(Context& ctx, reputation::Counts n, double weight, std::string_view what)
     {
-        const double total = clean + spam;
+        const double clean = n.clean, spam = n.spam, total = clean + spam;
         if (total < static_cast<double>(ctx.cfg.reputation_min_messages) || weight <= 0)
             return;
         const double share = spam / total;

@@ -463,7 +463,7 @@ const Setting kSettings[] = {
      "score clients by the decayed history of verdicts on their IP and network",
      &Config::reputation_enabled},
     {"reputation.half_life_s", K::integer, "259200", 60, 31536000, {}, true,
-     "seconds after which a past verdict counts half",
+     "seconds after which a past verdict counts half; a change starts every reputation over",
      &Config::reputation_half_life_s},
     {"reputation.min_messages", K::integer, "10", 1, 1000000, {}, true,
      "decayed verdicts needed before a reputation is scored",

@@ -68,6 +68,7 @@ struct Client {
     std::string lease;     // the connection's lease in the fleet's concurrency counts, once asked
     std::size_t rcpts = 0; // recipients accepted on the connection
     bool redis_failed = false;
+    std::chrono::system_clock::time_point connected = std::chrono::system_clock::now();
 };
 
 struct Transaction {

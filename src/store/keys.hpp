@@ -14,8 +14,8 @@
 //   PREFIX {SENDER}:rate:msg:from                   string  GCRA time, expires when idle
 //   PREFIX {NET}:conc:ip:IP                         zset    connection leases -> expiry (ms); 2 leases
 //   PREFIX {NET}:conc:net                           zset    the same for the network
-//   PREFIX {NET}:rep:ip:IP                          hash    c, s, t; reputation.ttl_s
-//   PREFIX {NET}:rep:net                            hash    c, s, t; reputation.ttl_s
+//   PREFIX {NET}:rep:ip:IP                          hash    c:L:E, s:L:E (store/reputation.hpp); reputation.ttl_s
+//   PREFIX {NET}:rep:net                            hash    the same; reputation.ttl_s
 //   PREFIX {bayes:SHARD}:tok:BUCKET                 hash    token -> "SPAM:HAM:DAY"; bayes.ttl_s
 //   PREFIX {bayes:SHARD}:meta                       hash    spam, ham, buckets; bayes.ttl_s
 //   PREFIX {bayes:SHARD}:seen:DIGEST                string  "spam"/"ham"; bayes.seen_ttl_s

@@ -6,8 +6,6 @@ namespace rampart {
 namespace lua {
 extern const std::string_view gcra;
 extern const std::string_view rate_peek;
-extern const std::string_view reputation_read;
-extern const std::string_view reputation_update;
 extern const std::string_view bayes_learn;
 extern const std::string_view bayes_read;
 extern const std::string_view bayes_expire;
@@ -25,8 +23,6 @@ std::string_view script_source(Script s)
     switch (s) {
     case Script::gcra: return lua::gcra;
     case Script::rate_peek: return lua::rate_peek;
-    case Script::reputation_read: return lua::reputation_read;
-    case Script::reputation_update: return lua::reputation_update;
     case Script::bayes_learn: return lua::bayes_learn;
     case Script::bayes_read: return lua::bayes_read;
     case Script::bayes_expire: return lua::bayes_expire;
@@ -46,8 +42,6 @@ std::string_view script_name(Script s)
     switch (s) {
     case Script::gcra: return "gcra";
     case Script::rate_peek: return "rate_peek";
-    case Script::reputation_read: return "reputation_read";
-    case Script::reputation_update: return "reputation_update";
     case Script::bayes_learn: return "bayes_learn";
     case Script::bayes_read: return "bayes_read";
     case Script::bayes_expire: return "bayes_expire";

@@ -12,8 +12,6 @@ namespace rampart {
 enum class Script {
     gcra,
     rate_peek,
-    reputation_read,
-    reputation_update,
     bayes_learn,
     bayes_read,
     bayes_expire,
@@ -25,7 +23,7 @@ enum class Script {
     conc_renew,
     outbreak
 };
-inline constexpr int kScriptCount = 14;
+inline constexpr int kScriptCount = 12;
 
 std::string_view script_source(Script s);
 std::string_view script_name(Script s);

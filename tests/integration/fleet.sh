@@ -19,7 +19,9 @@
 #	  - a connection flood (flood.ip_concurrency = 2): with one
 #	    connection from an address open on each node, a third, on
 #	    either, is tempfailed (at MAIL FROM, or at the step after
-#	    it when the fleet's answer comes after a fast client's MAIL).
+#	    it when the fleet's answer comes after a fast client's MAIL);
+#	  - reputation: rampartctl reputation show reads the verdicts both
+#	    nodes recorded for one client.
 #	Exit 77 (skip) when python3, redis-server or redis-cli is missing.
 # ENVIRONMENT
 #	RAMPART_MILTER as for lib.sh; RAMPART_TEST_KEEP=1 keeps the state
@@ -192,6 +194,17 @@ rt_check "hold-A: open" "$(outcome hold-A)" open
 rt_check "hold-B: open" "$(outcome hold-B)" open
 rt_check_match "flood-A: a third connection is tempfailed" "$(outcome flood-A)" "^(mail|rcpt|eom): .*4\.7\.1 Too many connections"
 rt_check_match "flood-B: and on the other node too" "$(outcome flood-B)" "^(mail|rcpt|eom): .*4\.7\.1 Too many connections"
+
+# Reputation recorded by both nodes: the mail bomb's four accepted
+# messages (the tempfailed fifth is not a verdict), read back decayed.
+rep=""
+for _ in $(seq 50); do
+	rep=$(rt_ctl reputation show 192.0.2.30 2>&1 | tr '\n' ' ')
+	case $rep in *"clean=4.00"*) break ;; esac
+	sleep 0.1
+done
+rt_check_match "reputation show: both nodes' verdicts on one client" "$rep" \
+	"^ip 192\.0\.2\.30 clean=4\.00 spam=0\.00 spam_share=0% net 192\.0\.2\.0/24 clean=[0-9.]+ spam=[0-9.]+ spam_share="
 
 rt_check "node A still running" "$(rt_milter_alive && echo yes || echo no)" yes
 rt_check "node B still running" "$(kill -0 "$pid_b" 2>/dev/null && echo yes || echo no)" yes

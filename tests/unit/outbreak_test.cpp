@@ -3,6 +3,7 @@
 // share it, and a campaign split between them is seen whole.
 #include "engine/session.hpp"
 #include "redis_helpers.hpp"
+#include "store/reputation.hpp"
 
 #include <doctest/doctest.h>
 
@@ -23,6 +24,14 @@ std::shared_ptr<const Config> outbreak_config(const std::string& settings, bool 
         on.push_back("reputation");
     return redis_config("ob", on,
                         "[network]\ninternal = []\n[action]\nclean = \"tag\"\nspam = \"tag\"\n[outbreak]\n" + settings);
+}
+
+// N verdicts of one kind, now, on a reputation key (the default half-life and TTL).
+void seed_reputation(const Runtime& rt, const std::string& key, bool spam, double n)
+{
+    Batch b;
+    reputation::add(b, key, spam, Clock::now(), rt.config->reputation_half_life_s, rt.config->reputation_ttl_s, n);
+    run(*rt.store, b);
 }
 
 const Clock::time_point kNoon = Clock::time_point(std::chrono::seconds(1796644800)); // 2026-12-07 12:00 UTC
@@ -138,12 +147,11 @@ TEST_CASE("outbreak: clients with a clean record are not counted")
 {
     auto cfg = outbreak_config("messages = 3\nnetworks = 2\ndomains = 2\n", true);
     auto rt = runtime(cfg);
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
     for (int i = 1; i <= 6; ++i) {
         const auto ip = IpAddress::parse(fmt::format("203.0.{}.7", i));
         const auto net = Cidr::parse(fmt::format("203.0.{}.0/24", i));
         REQUIRE((ip && net));
-        redis(*rt, {"HSET", rt->keys.rep_ip(*ip, *net), "c", "50", "s", "0", "t", std::to_string(now)});
+        seed_reputation(*rt, rt->keys.rep_ip(*ip, *net), false, 50);
         CHECK_FALSE(flagged(deliver(rt, bot(i))));
     }
     CHECK(redis(*rt, {"ZCARD", rt->keys.outbreak_list()}).as_integer() == 0);
@@ -193,8 +201,7 @@ TEST_CASE("outbreak.delay_s: new bulk content from a poor client waits; from a c
     REQUIRE(poor);
     const auto net = Cidr::parse("203.0.113.0/24"); // network.ipv4_prefix
     REQUIRE(net);
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
-    redis(*rt, {"HSET", rt->keys.rep_ip(*poor, *net), "c", "0", "s", "50", "t", std::to_string(now)});
+    seed_reputation(*rt, rt->keys.rep_ip(*poor, *net), true, 50);
 
     Copy c;
     c.ip = "203.0.113.66";

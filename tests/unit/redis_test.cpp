@@ -2,6 +2,7 @@
 // tests/integration/redis-tests.sh, which passes its port in REDIS_PORT.
 #include "engine/session.hpp"
 #include "redis_helpers.hpp"
+#include "store/reputation.hpp"
 
 #include <doctest/doctest.h>
 
@@ -237,8 +238,8 @@ TEST_CASE("reputation: an IP whose verdicts were spam scores as spam at connect"
 
     Batch seed; // six spam verdicts, as the end-of-message pipeline records them
     for (int i = 0; i < 6; ++i)
-        seed.eval(Script::reputation_update, {rt->keys.rep_ip(*ip, net), rt->keys.rep_net(net)},
-                  {"259200", "spam", "3600"});
+        for (const auto& key : {rt->keys.rep_ip(*ip, net), rt->keys.rep_net(net)})
+            reputation::add(seed, key, true, std::chrono::system_clock::now(), 259200, 3600);
     run(*rt->store, seed);
     // The clean verdict just recorded makes the share 6/7: scores scale with (2s - 1).
     auto r = send(rt, m);
@@ -262,6 +263,42 @@ TEST_CASE("reputation: a clean history scores below zero")
     }
     auto r = send(rt, m);
     CHECK(find_edit(r.eom, HeaderEdit::Op::add, "X-Spam-Status")->value == "No, score=-4.50");
+}
+
+TEST_CASE("reputation counts halve every half-life, across epochs, with plain commands")
+{
+    auto rt = runtime(base_config());
+    const std::string key = rt->keys.rep_net(*Cidr::parse("198.51.100.0/24"));
+    using std::chrono::hours;
+    constexpr std::int64_t h = 3600;
+    // One hour before an epoch ends (epochs are 32 half-lives of 1 h).
+    const reputation::Time t0{std::chrono::seconds(32 * h * 1000) - hours(1)};
+    const auto read = [&](reputation::Time at, std::int64_t half_life = 3600) {
+        Batch b;
+        reputation::read(b, key, at, half_life);
+        return reputation::counts(run(*rt->store, b).at(0), at, half_life);
+    };
+    const auto add = [&](bool spam, reputation::Time at, double n) {
+        Batch b;
+        reputation::add(b, key, spam, at, h, 86400 * 30, n);
+        run(*rt->store, b);
+    };
+    add(true, t0, 8);
+    CHECK(read(t0).spam == doctest::Approx(8));
+    CHECK(read(t0 + hours(1)).spam == doctest::Approx(4)); // read from the next epoch
+    add(false, t0 + hours(1), 4);
+    add(true, t0 + hours(1), 1);
+    auto n = read(t0 + hours(3));
+    CHECK(n.spam == doctest::Approx(5.0 / 4));
+    CHECK(n.clean == doctest::Approx(1.0));
+    CHECK(read(t0 + hours(3), 7200).clean == 0); // another half-life: the counts start over
+    // A verdict two epochs later drops the oldest epoch's fields; what is
+    // kept has decayed by 2^-32 or more anyway.
+    add(false, t0 + hours(34), 1);
+    CHECK(read(t0 + hours(34)).clean == doctest::Approx(1.0));
+    CHECK(redis(*rt, {"HLEN", key}).as_integer() == 3); // c and s of the epoch before, c of this one
+    CHECK(redis(*rt, {"TTL", key}).as_integer() > 86400 * 29);
+    CHECK(redis(*rt, {"TYPE", key}).str == "hash");
 }
 
 TEST_CASE("the MTA waits for no Redis round trip before end of message; the record goes behind")
