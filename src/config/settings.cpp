@@ -646,7 +646,7 @@ const Setting kSettings[] = {
     {"limits.max_message_size", K::integer, "52428800", 0, 1099511627776, {}, true,
      "bytes; a MAIL FROM whose SIZE= is larger gets reply.too_big before any data is sent; 0 never refuses",
      &Config::limits_max_message_size},
-    {"limits.skip_body", K::boolean, "true", 0, 0, {}, true,
+    {"limits.skip_body", K::boolean, "false", 0, 0, {}, true,
      "once message_scan_bytes were read, tell the MTA to send no more of the body (the message is still decided)",
      &Config::limits_skip_body},
     {"limits.mime_depth", K::integer, "20", 1, 1000, {}, true,

@@ -46,7 +46,7 @@ TEST_CASE("GTUBE is confirmed spam, found across a chunk boundary, and the rest 
     const std::string g = kGtube;
     for (std::size_t cut : {std::size_t{0}, std::size_t{1}, g.size() / 2, g.size() - 1, g.size()}) {
         CAPTURE(cut);
-        Session s(runtime(config(kNoRedisChecks)));
+        Session s(runtime(config(kNoRedisChecks + "[limits]\nskip_body = true\n")));
         s.connect(IpAddress::parse("192.0.2.10"), "x");
         s.mail("<a@example.net>", "", "");
         s.rcpt("<b@example.org>");
@@ -201,18 +201,18 @@ TEST_CASE("negotiation asks only for what the enabled checks need")
     CHECK_FALSE(none.body);
     CHECK_FALSE(none.body_replies);
     // Defaults with empty lists: MAIL FROM (rate limits, reputation, SIZE=, a locked account)
-    // and RCPT TO (a recipient a node found bombed) answer early; body chunks are answered so
-    // that the rest of a body past the scan limit can be skipped.
+    // and RCPT TO (a recipient a node found bombed) answer early; the body streams without
+    // replies unless limits.skip_body asks for one per chunk.
     auto defaults = step_needs(*runtime(config("")));
     CHECK_FALSE(defaults.reply_connect);
     CHECK_FALSE(defaults.reply_helo);
     CHECK(defaults.reply_mail);
     CHECK(defaults.reply_rcpt);
     CHECK(defaults.body);
-    CHECK(defaults.body_replies);
-    auto streamed = step_needs(*runtime(config("[limits]\nskip_body = false\n")));
-    CHECK(streamed.body);
-    CHECK_FALSE(streamed.body_replies);
+    CHECK_FALSE(defaults.body_replies);
+    auto skipping = step_needs(*runtime(config("[limits]\nskip_body = true\n")));
+    CHECK(skipping.body);
+    CHECK(skipping.body_replies);
 }
 
 TEST_CASE("past the header limit, forged headers are still removed and the limit shows as a symbol")
