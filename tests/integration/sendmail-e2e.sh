@@ -59,9 +59,9 @@
 #	    step flag (fflags 0x1ff, pflags 0x1fffff); rampart takes the
 #	    actions 0x7d (add and change headers, add and delete recipients,
 #	    quarantine, change sender) and, with this configuration,
-#	    pflags 0x73780 (no reply at connect, HELO, headers, end of
-#	    headers, DATA, unknown; SKIP for the body; replies at MAIL FROM
-#	    and RCPT TO, where the lists answer). The test checks the version.
+#	    pflags 0xf3380 (no reply at connect, HELO, headers, end of
+#	    headers, DATA, unknown and body; replies at MAIL FROM and RCPT
+#	    TO, where the lists answer). The test checks the version.
 #	  - The macros are Sendmail's defaults (Milter.macros.*): at connect
 #	    j (confDOMAIN_NAME, mx.rampart.test), _,
 #	    {daemon_name} ("MTA", the Name= of DaemonPortOptions; Postfix

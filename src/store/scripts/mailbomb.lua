@@ -13,8 +13,10 @@
 -- HyperLogLog with its window. A refused message advances neither.
 -- Returns {refused, wait_ms, senders, KEYS[1]}: refused is 0, 1 (the rate
 -- is full) or 2 (a new sender past the distinct senders allowed); wait_ms
--- is how long until the recipient has room again (0: it has); KEYS[1]
--- says whose reply it is.
+-- is how long until the recipient has room again (0: it has); senders is
+-- the window's count (about, when accepted: the count before, plus one if
+-- this sender changed it; 0 when ARGV[4] is 0, which keeps no senders);
+-- KEYS[1] says whose reply it is.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -27,16 +29,21 @@ if interval > 0 then
     return {1, math.ceil((tat + interval - interval * burst - now) / 1000), redis.call('PFCOUNT', KEYS[2]), KEYS[1]}
   end
 end
-local senders = redis.call('PFCOUNT', KEYS[2])
-if limit > 0 and senders >= limit then
-  -- A sender already counted adds nothing: PFADD says whether it would be new.
-  redis.call('COPY', KEYS[2], KEYS[3], 'REPLACE')
-  local new = redis.call('PFADD', KEYS[3], ARGV[3])
-  redis.call('DEL', KEYS[3])
-  if new == 1 then return {2, left * 1000, senders, KEYS[1]} end
+local senders, added = 0, 0
+if limit > 0 then
+  senders = redis.call('PFCOUNT', KEYS[2])
+  if senders >= limit then
+    -- A sender already counted adds nothing: PFADD says whether it would be new.
+    redis.call('COPY', KEYS[2], KEYS[3], 'REPLACE')
+    local new = redis.call('PFADD', KEYS[3], ARGV[3])
+    redis.call('DEL', KEYS[3])
+    if new == 1 then return {2, left * 1000, senders, KEYS[1]} end
+  end
+  -- The window's HyperLogLog gets its TTL when PFADD creates it (it then
+  -- says it changed); a sender already counted changes nothing.
+  added = redis.call('PFADD', KEYS[2], ARGV[3])
+  if added == 1 then redis.call('EXPIRE', KEYS[2], left + 60) end
 end
-redis.call('PFADD', KEYS[2], ARGV[3])
-redis.call('EXPIRE', KEYS[2], left + 60)
 if interval > 0 then
   tat = tat + interval
   redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
@@ -46,4 +53,4 @@ if interval > 0 then
   local w = tat + interval - interval * burst - now
   if w > 0 then wait = math.ceil(w / 1000) end
 end
-return {0, wait, redis.call('PFCOUNT', KEYS[2]), KEYS[1]}
+return {0, wait, senders + added, KEYS[1]}
