@@ -83,6 +83,12 @@ class Check {
     // the message is decided or dropped first, decide still runs for what
     // the node learns, on a Transaction of its own.
     virtual bool verdict_waits(Phase) const { return true; }
+    // True when the check's Redis work at connect may wait for the
+    // connection's first MAIL FROM and travel in its pipeline: one round
+    // trip for both (it goes alone if the connection ends first). False
+    // for work that must reach the fleet when the client connects (the
+    // concurrency leases).
+    virtual bool waits_for_mail() const { return false; }
     // True when the check looks names up in DNS in this phase.
     virtual bool uses_dns(Phase, const Config&) const { return false; }
     virtual void ask(Phase, Context&, std::vector<dns::Question>&) const {}

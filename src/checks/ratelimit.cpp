@@ -8,8 +8,9 @@
 //   tempfail (reply.ratelimit); a legitimate sender retries later, a bot's
 //   burst is cut. A connection over its limit is refused every MAIL FROM.
 //
-//   The MTA never waits for these counters. A connection is charged when it
-//   connects and a message at MAIL FROM, each in a pipeline sent in the
+//   The MTA never waits for these counters. A connection is charged with
+//   its first MAIL FROM's pipeline (Check::waits_for_mail; alone if it
+//   ends before one) and a message at MAIL FROM, in a pipeline sent in the
 //   background. Each reply says how long every counter stays full; the
 //   node notes the full ones (checks/limit_cache.hpp), so that the next
 //   connection or MAIL FROM charged to a full counter is refused at once,
@@ -20,7 +21,8 @@
 //   back. Limits are exact to within the messages in flight during one
 //   Redis round trip.
 // PHASES
-//   connect: one EVALSHA (the connection counters), sent without waiting;
+//   connect: one EVALSHA (the connection counters), held for the first
+//   MAIL FROM's pipeline;
 //   mail: two EVALSHA (the client's message counters; the sender's), sent
 //   without waiting; a MAIL FROM refused from memory sends nothing, and a
 //   refused charge advances none of the counters of its call.
@@ -68,6 +70,9 @@ class RateLimitCheck final : public Check {
     bool uses_redis(Phase p, const Config& cfg) const override { return runs_in(p, cfg); }
     // Counters charged in passing: the end of the message does not wait for them.
     bool verdict_waits(Phase) const override { return false; }
+    // A connection over its limit is refused at MAIL FROM at the earliest:
+    // its charge can travel with that pipeline.
+    bool waits_for_mail() const override { return true; }
 
     void request(Phase p, Context& ctx, Batch& batch) const override
     {

@@ -3,8 +3,9 @@
 // SUMMARY
 //   Every message's verdict is added to decayed clean/spam counts of its
 //   client IP and client network (half-life reputation.half_life_s). The
-//   counts are read back once per connection, sent when it connects without
-//   the MTA waiting, and apply to every message of the connection; once an IP (or network) has at least
+//   counts are read back once per connection, asked for at connect and sent
+//   with the first MAIL FROM's pipeline without the MTA waiting, and apply
+//   to every message of the connection; once an IP (or network) has at least
 //   reputation.min_messages decayed verdicts, its spam share s scores
 //     RAMPART_REP_IP_SPAM   = ip_weight  * (2s - 1)  when s > 0.5
 //     RAMPART_REP_IP_CLEAN  = -ip_weight * (1 - 2s)  when s < 0.5
@@ -17,8 +18,8 @@
 //   The counts are kept in forward-decay form (store/reputation.hpp), so
 //   that both the read and the record are plain commands, no script.
 // PHASES
-//   connect (read, two HMGET in the connection's pipeline, sent without
-//   waiting; their replies are needed at end of message), eom (record,
+//   connect (read, two HMGET held for the first MAIL FROM's pipeline, not
+//   waited for; their replies are needed at end of message), eom (record,
 //   HINCRBYFLOAT, HDEL and EXPIRE per key, sent in the background after the
 //   verdict; a failure is logged, never fatal).
 // REDIS KEYS
@@ -47,6 +48,8 @@ class ReputationCheck final : public Check {
     bool runs_in(Phase p, const Config& cfg) const override { return cfg.reputation_enabled && p == Phase::connect; }
     bool answers_in(Phase, const Runtime&) const override { return false; }
     bool uses_redis(Phase p, const Config& cfg) const override { return runs_in(p, cfg); }
+    // Needed at end of message only: the read can travel with MAIL FROM's pipeline.
+    bool waits_for_mail() const override { return true; }
 
     void request(Phase, Context& ctx, Batch& batch) const override
     {
@@ -84,7 +87,8 @@ class ReputationCheck final : public Check {
     static void score(Context& ctx, reputation::Counts n, double weight, std::string_view what)
     {
         const double clean = n.clean, spam = n.spam, total = clean + spam;
-        if (total < static_cast<double>(ctx.cfg.reputation_min_messages) || weight <= 0)
+        // A thousandth of a verdict of slack: N verdicts of a second ago are N, not N - 0.00001.
+        if (total + 0.001 < static_cast<double>(ctx.cfg.reputation_min_messages) || weight <= 0)
             return;
         const double share = spam / total;
         const auto detail = fmt::format("spam {:.1f} of {:.1f}", spam, total);

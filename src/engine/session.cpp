@@ -114,14 +114,54 @@ Answer Session::run(Phase p)
                 stats::timed(d_rt->stats.get(), *c, [&] { c->ask(p, ctx, questions); });
                 ask_dns(p, *c, 1, std::move(questions));
             }
-    if (!batch.empty()) {
-        f.pending = d_rt->store->submit(std::move(batch));
-        if (before_data(p))
-            d_flights.push_back(std::move(f)); // applied at a later step
-        else
-            finish(f);
+    const bool held_back = p == Phase::connect && !batch.empty() &&
+                           std::all_of(f.spans.begin(), f.spans.begin() + f.nspans, [](const InFlight::Span& s) {
+                               return s.end == s.begin || s.check->waits_for_mail();
+                           });
+    if (held_back) {
+        d_held = std::move(f);
+        d_held_batch = std::move(batch);
+    } else if (!batch.empty()) {
+        send(std::move(f), std::move(batch));
+    } else if (p != Phase::helo) {
+        send_held();
     }
     return answer();
+}
+
+void Session::send(InFlight f, Batch batch)
+{
+    const bool with_held = !d_held_batch.empty();
+    if (with_held) {
+        const std::size_t ahead = d_held_batch.size();
+        for (std::size_t i = 0; i < f.nspans; ++i) {
+            f.spans[i].begin += ahead;
+            f.spans[i].end += ahead;
+        }
+        d_held_batch.append(std::move(batch));
+        batch = std::move(d_held_batch);
+        d_held_batch = Batch{};
+    }
+    f.pending = d_rt->store->submit(std::move(batch));
+    if (with_held) { // applied first: its replies come first
+        d_held.pending = f.pending;
+        d_flights.push_back(std::move(d_held));
+        d_held = InFlight{};
+    }
+    if (before_data(f.phase))
+        d_flights.push_back(std::move(f)); // applied at a later step
+    else
+        finish(f);
+}
+
+void Session::send_held()
+{
+    if (d_held_batch.empty())
+        return;
+    d_held.pending = d_rt->store->submit(std::move(d_held_batch));
+    d_held_batch = Batch{};
+    d_flights.push_back(std::move(d_held));
+    d_held = InFlight{};
 }
 
 void Session::ask_dns(Phase p, const Check& c, int round, std::vector<dns::Question> questions)
@@ -180,13 +220,17 @@ void Session::finish(InFlight& f)
     const auto& result = f.pending->wait();
     bool failed = false;
     if (result) {
-        // An error reply leaves its check without an answer: treat it as a failure, loudly.
-        for (const auto& reply : *result)
-            if (reply.is_error()) {
-                failed = true;
-                log::warning("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, printable(reply.str));
-                break;
-            }
+        // An error reply leaves its check without an answer: treat it as a
+        // failure, loudly. Only this flight's replies count: a pipeline may
+        // carry the held connect work too.
+        for (std::size_t i = 0; i < f.nspans && !failed; ++i)
+            for (std::size_t r = f.spans[i].begin; r < f.spans[i].end && r < result->size(); ++r)
+                if ((*result)[r].is_error()) {
+                    failed = true;
+                    log::warning("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id,
+                                 printable((*result)[r].str));
+                    break;
+                }
     } else {
         failed = true;
         log::debug("{}: redis: {}", d_tx.queue_id.empty() ? "NOQUEUE" : d_tx.queue_id, result.error().message);
@@ -222,6 +266,8 @@ void Session::finish(InFlight& f)
 
 void Session::collect(Wait wait)
 {
+    if (wait != Wait::none)
+        send_held(); // the connection ends, or a message is decided, before any MAIL FROM took it
     std::erase_if(d_flights, [&](InFlight& f) {
         const bool must = wait == Wait::all || (wait == Wait::verdict && f.verdict_waits);
         if (!must && !f.pending->ready())
@@ -298,6 +344,7 @@ Answer Session::mail(std::string_view sender, std::string_view queue_id, std::st
     collect_dns(DnsWait::early);       // what the checks that may refuse here need of DNS
     collect(Wait::none);               // the connection's replies, and an answer pending for it
     const Answer a = run(Phase::mail); // with an answer pending for the connection, only the lists run
+    collect(Wait::none);               // what is known already: a failure to send it
     sw.lap();
     if (answer().settles())
         return refuse(answer());

@@ -128,6 +128,11 @@ class Session {
     enum class DnsWait { none, early, all };
 
     Answer run(Phase p);
+    // Sends `batch` for `f` as one pipeline, with the held connect work
+    // ahead of it if any; before_data phases are applied later.
+    void send(InFlight f, Batch batch);
+    // Sends the held connect work on its own, if any.
+    void send_held();
     void ask_dns(Phase p, const Check& c, int round, std::vector<dns::Question> questions);
     // Concludes the flights whose answers are in, waiting (within the
     // message's budget) for those that may refuse at MAIL FROM (early) or
@@ -164,6 +169,10 @@ class Session {
     Client d_client;
     Transaction d_tx;
     std::vector<InFlight> d_flights;
+    // Connect's Redis work held for the first MAIL FROM's pipeline (see
+    // Check::waits_for_mail); d_held_batch is empty when none is held.
+    InFlight d_held;
+    Batch d_held_batch;
     std::vector<DnsFlight> d_dns;
     bool d_in_message = false;
     bool d_refusal_logged = false;

@@ -334,6 +334,51 @@ TEST_CASE("the MTA waits for no Redis round trip before end of message; the reco
     CHECK(rt->store->counters().round_trips - before == trips + 1); // and the verdict's record, sent behind
 }
 
+TEST_CASE("connect's counters and reputation read go in MAIL FROM's pipeline, or alone when the connection ends")
+{
+    auto rt = runtime(base_config("[flood]\nenabled = false\n"));
+    const auto ip = IpAddress::parse("192.0.2.77");
+    const auto net = network_of(*ip, 24, 64);
+    const auto trips = [&] { return rt->store->counters().round_trips; };
+    send(rt, Message{}); // connected, scripts loaded
+    rt->store->flush_writes();
+    {
+        const auto before = trips();
+        Session s(rt);
+        CHECK(s.connect(ip, "x").kind == Answer::Kind::proceed);
+        s.helo("x");
+        CHECK(trips() == before); // held
+        CHECK(s.mail("<held@example.net>", "", "").kind == Answer::Kind::proceed);
+        CHECK(trips() == before + 1); // one round trip for connect's and MAIL FROM's commands
+        CHECK(s.rcpt("<b@example.org>").kind == Answer::Kind::proceed);
+        s.header("Subject", "test");
+        s.body("hello\r\n");
+        CHECK(s.eom("Q").answer.kind == Answer::Kind::accept);
+        s.close();
+        CHECK(redis(*rt, {"EXISTS", rt->keys.conn_rate_ip(*ip, net)}).as_integer() == 1);
+        CHECK(redis(*rt, {"EXISTS", rt->keys.msg_rate_ip(*ip, net)}).as_integer() == 1);
+    }
+    redis(*rt, {"DEL", rt->keys.conn_rate_ip(*ip, net)});
+    {
+        const auto before = trips();
+        Session s(rt);
+        s.connect(ip, "x");
+        s.helo("x");
+        s.close(); // no MAIL FROM: the connection is charged all the same
+        CHECK(trips() == before + 1);
+        CHECK(redis(*rt, {"EXISTS", rt->keys.conn_rate_ip(*ip, net)}).as_integer() == 1);
+    }
+    // With concurrency limits on (for a client they count: not internal),
+    // the lease must reach the fleet at connect: nothing is held.
+    auto leased = runtime(base_config("[network]\ninternal = []\n"));
+    send(leased, Message{});
+    const auto before = leased->store->counters().round_trips;
+    Session s(leased);
+    s.connect(ip, "x");
+    CHECK(leased->store->counters().round_trips == before + 1);
+    s.close();
+}
+
 TEST_CASE("a counter filled by another node: Redis refuses the charge, and the node learns it")
 {
     auto cfg = base_config("[ratelimit]\nsender_messages = \"2/1h\"\nsender_messages_burst = 2\n");
