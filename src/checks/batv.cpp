@@ -25,8 +25,9 @@
 //     sender) has the tag stripped; with any other tag it is left to the
 //     MTA.
 //   Bounces from authenticated senders and from batv.sign_networks (a
-//   user's read receipt, a local daemon's report) are not judged, only
-//   stripped of a valid tag. Domains are compared without regard to case,
+//   user's read receipt, a local daemon's report), and from a client (or
+//   sender) the lists allow (a backup MX), are not judged, only stripped
+//   of a valid tag: the check runs for messages the lists settled clean. Domains are compared without regard to case,
 //   exactly (not their subdomains).
 // PHASES
 //   mail (the tagged sender), rcpt (the recipient's tag). No Redis, no
@@ -74,6 +75,10 @@ class BatvCheck final : public Check {
         return p == Phase::rcpt && runs_in(p, *rt.config) && !rt.config->batv_enforce.empty();
     }
 
+    // An allow-listed client's mail is tagged and stripped like any other,
+    // and its bounces are not judged.
+    bool runs_when_clean() const override { return true; }
+
     void decide(Phase p, Context& ctx, std::span<const Reply>) const override
     {
         if (!ctx.rt.batv_keys)
@@ -93,6 +98,12 @@ class BatvCheck final : public Check {
         const auto& nets = ctx.rt.batv_sign_networks;
         return ctx.client.ip &&
                std::any_of(nets.begin(), nets.end(), [&](const Cidr& c) { return c.contains(*ctx.client.ip); });
+    }
+
+    // Bounces that are not judged: our own, and those of a client or sender the lists allow.
+    static bool trusted(const Context& ctx)
+    {
+        return ours(ctx) || ctx.client.allowed || ctx.tx.forced == Category::clean;
     }
 
     static void tag_sender(Context& ctx)
@@ -117,13 +128,13 @@ class BatvCheck final : public Check {
         if (!listed(ctx.cfg.batv_domains, domain))
             return;
         if (v.status == batv::Status::valid) {
-            if (bounce && !ours(ctx))
+            if (bounce && !trusted(ctx))
                 tx.card.add("RAMPART_BATV_VALID", kValidScore, printable(v.address));
             tx.recipient_changes.push_back({tx.current_rcpt, v.address});
             tx.current_rcpt = v.address;
             return;
         }
-        if (!bounce || ours(ctx))
+        if (!bounce || trusted(ctx))
             return;
         const auto detail = fmt::format("{}: {}", printable(tx.current_rcpt), batv::to_string(v.status));
         tx.card.add("RAMPART_BATV_BAD", kBadScore, detail);

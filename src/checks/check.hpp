@@ -89,6 +89,10 @@ class Check {
     // for work that must reach the fleet when the client connects (the
     // concurrency leases).
     virtual bool waits_for_mail() const { return false; }
+    // True when the check runs even for a message already settled clean
+    // (an allow-listed client or sender): it edits the envelope there (BATV
+    // tags), and judges nothing.
+    virtual bool runs_when_clean() const { return false; }
     // True when the check looks names up in DNS in this phase.
     virtual bool uses_dns(Phase, const Config&) const { return false; }
     virtual void ask(Phase, Context&, std::vector<dns::Question>&) const {}

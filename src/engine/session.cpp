@@ -90,7 +90,7 @@ Answer Session::run(Phase p)
     // Checks without Redis decide first, in order: an allow or block entry
     // settles the message before any counter is spent on it.
     for (const Check* c : all_checks())
-        if (c->runs_in(p, cfg) && !c->uses_redis(p, cfg) && !settled_clean())
+        if (c->runs_in(p, cfg) && !c->uses_redis(p, cfg) && (!settled_clean() || c->runs_when_clean()))
             stats::timed(d_rt->stats.get(), *c, [&] { c->decide(p, ctx, {}); });
     const auto settled = [&] {
         return settled_clean() || d_client.answer.settles() || d_tx.answer.settles() ||

@@ -1,8 +1,10 @@
 // Integration tests against a real redis-server, started by
 // tests/integration/redis-tests.sh, which passes its port in REDIS_PORT.
+#include "auth/batv.hpp"
 #include "engine/session.hpp"
 #include "redis_helpers.hpp"
 #include "store/reputation.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -136,6 +138,28 @@ TEST_CASE("block-listed client IP is rejected at connect, before any message")
     CHECK(r.connect.text == "Access denied by local policy");
     m.ip = "198.51.100.1";
     CHECK(send(rt, m).connect.kind == Answer::Kind::proceed);
+}
+
+TEST_CASE("batv: an allow-listed client's bounce is not judged, and a valid tag is still stripped")
+{
+    TempDir dir{"batv-allow"};
+    auto rt = runtime(base_config("[batv]\nenabled = true\nkey_file = \"" +
+                                  dir.write("batv.keys", "5 correct horse battery staple\n") +
+                                  "\"\ndomains = [\"example.com\"]\nenforce = [\"example.com\"]\n"));
+    list_add(*rt, ListKind::ip, false, "192.0.2.99"); // the backup MX, say
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string tagged = *batv::sign(*rt->batv_keys, "alice@example.com", batv::day_of(now), 7);
+    Session s(rt);
+    s.connect(IpAddress::parse("192.0.2.99"), "backup-mx.example");
+    s.mail("<>", "", "");
+    CHECK(s.rcpt("<bob@example.com>").kind == Answer::Kind::proceed); // untagged: not judged
+    CHECK(s.rcpt("<" + tagged + ">").kind == Answer::Kind::proceed);
+    const auto out = s.eom("Q");
+    CHECK(out.answer.kind == Answer::Kind::accept);
+    REQUIRE(out.recipient_changes.size() == 1); // delivered to the plain address
+    CHECK(out.recipient_changes[0].to == "alice@example.com");
+    s.close();
 }
 
 TEST_CASE("block-listed sender is rejected at MAIL FROM; domains cover subdomains")
