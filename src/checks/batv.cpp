@@ -27,8 +27,9 @@
 //   Bounces from authenticated senders and from batv.sign_networks (a
 //   user's read receipt, a local daemon's report), and from a client (or
 //   sender) the lists allow (a backup MX), are not judged, only stripped
-//   of a valid tag: the check runs for messages the lists settled clean. Domains are compared without regard to case,
-//   exactly (not their subdomains).
+//   of a valid tag: the check runs for messages the lists settled clean.
+//   Domains are compared without regard to case, exactly (not their
+//   subdomains).
 // PHASES
 //   mail (the tagged sender), rcpt (the recipient's tag). No Redis, no
 //   DNS: a tag is checked from the key ring in memory.

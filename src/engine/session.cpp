@@ -140,14 +140,10 @@ void Session::send(InFlight f, Batch batch)
         }
         d_held_batch.append(std::move(batch));
         batch = std::move(d_held_batch);
-        d_held_batch = Batch{};
     }
     f.pending = d_rt->store->submit(std::move(batch));
-    if (with_held) { // applied first: its replies come first
-        d_held.pending = f.pending;
-        d_flights.push_back(std::move(d_held));
-        d_held = InFlight{};
-    }
+    if (with_held)
+        launch_held(f.pending); // applied first: its replies come first
     if (before_data(f.phase))
         d_flights.push_back(std::move(f)); // applied at a later step
     else
@@ -156,12 +152,16 @@ void Session::send(InFlight f, Batch batch)
 
 void Session::send_held()
 {
-    if (d_held_batch.empty())
-        return;
-    d_held.pending = d_rt->store->submit(std::move(d_held_batch));
-    d_held_batch = Batch{};
+    if (!d_held_batch.empty())
+        launch_held(d_rt->store->submit(std::move(d_held_batch)));
+}
+
+void Session::launch_held(std::shared_ptr<const Pending> pending)
+{
+    d_held.pending = std::move(pending);
     d_flights.push_back(std::move(d_held));
     d_held = InFlight{};
+    d_held_batch = Batch{};
 }
 
 void Session::ask_dns(Phase p, const Check& c, int round, std::vector<dns::Question> questions)

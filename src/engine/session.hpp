@@ -133,6 +133,8 @@ class Session {
     void send(InFlight f, Batch batch);
     // Sends the held connect work on its own, if any.
     void send_held();
+    // The held connect work went out as (part of) `pending`: a flight now.
+    void launch_held(std::shared_ptr<const Pending> pending);
     void ask_dns(Phase p, const Check& c, int round, std::vector<dns::Question> questions);
     // Concludes the flights whose answers are in, waiting (within the
     // message's budget) for those that may refuse at MAIL FROM (early) or

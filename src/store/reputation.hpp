@@ -15,8 +15,9 @@
 //   a change of half-life starts the counts over instead of misreading
 //   them; the old fields expire with the key.
 //
-//   Times count in whole seconds. Fleet nodes use their own clocks. A skew of s seconds scales a count
-//   by 2^(s / h): nothing at half-lives of hours or days.
+//   Times count in whole seconds. Fleet nodes use their own clocks: a skew
+//   of s seconds scales a count by 2^(s / h), nothing at half-lives of
+//   hours or days.
 // REDIS KEYS
 //   PREFIX{NET}:rep:ip:IP, PREFIX{NET}:rep:net - hashes with fields
 //   c:L:E and s:L:E (clean and spam verdicts of epoch E, epochs L seconds long)
